@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# npm run bench: every compiled bench/*.bench.js in turn, each printing its own
+# side-by-side table (nucleon vs the Python original, same machine, same run).
+# Usage: bench/run.sh [name-filter]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+filter=${1:-}
+mapfile -t files < <(find dist/bench -maxdepth 1 -name '*.bench.js' | sort)
+[ ${#files[@]} -gt 0 ] || { echo "no benchmarks built under dist/bench" >&2; exit 1; }
+for f in "${files[@]}"; do
+  [ -n "$filter" ] && [[ "$f" != *"$filter"* ]] && continue
+  echo "== $(basename "$f" .bench.js)"
+  node --enable-source-maps "$f"
+done
