@@ -1,0 +1,62 @@
+/**
+ * Process lifecycle shared by every daemon: SIGTERM/SIGINT stop the control plane
+ * (RPC consumers, report loop, broker connection) and leave the dataplane alone —
+ * bridges, namespaces, dnsmasq and proxies keep serving while the agent restarts.
+ */
+import type { Logger } from '../logging/logger.js';
+
+export type StopStep = { name: string; run: () => Promise<void> | void };
+
+export interface ShutdownOptions {
+  logger: Logger;
+  /** Run in order; a failing step is logged and the next one still runs. */
+  steps: () => StopStep[];
+  /** After this the process exits anyway (a hung broker must not block a restart). */
+  graceMs?: number;
+  exit?: (code: number) => void;
+}
+
+/** Installs the signal handlers; returns the stop function (also used by tests). */
+export function installShutdown(opts: ShutdownOptions): (reason: string) => Promise<void> {
+  const exit = opts.exit ?? ((code: number) => process.exit(code));
+  let stopping: Promise<void> | undefined;
+  const stop = (reason: string): Promise<void> => {
+    if (stopping) return stopping;
+    opts.logger.info({ reason }, 'stopping; the dataplane is left as it is');
+    const guard = setTimeout(() => {
+      opts.logger.error({ graceMs: opts.graceMs ?? 10000 }, 'shutdown took too long, exiting anyway');
+      exit(1);
+    }, opts.graceMs ?? 10000);
+    guard.unref();
+    stopping = (async () => {
+      for (const step of opts.steps()) {
+        try {
+          await step.run();
+        } catch (err) {
+          opts.logger.warn({ err, step: step.name }, 'shutdown step failed');
+        }
+      }
+      clearTimeout(guard);
+      opts.logger.info('stopped');
+      exit(0);
+    })();
+    return stopping;
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+  return stop;
+}
+
+/**
+ * Last-resort handlers: a bug in one handler must be logged with its stack, and an
+ * unhandled rejection must not silently kill a daemon serving a whole node.
+ */
+export function installCrashLogging(logger: Logger): void {
+  process.on('unhandledRejection', (reason) => {
+    logger.error({ err: reason instanceof Error ? reason : new Error(String(reason)) }, 'unhandled promise rejection (bug): continuing');
+  });
+  process.on('uncaughtException', (err) => {
+    logger.fatal({ err }, 'uncaught exception (bug): exiting so systemd restarts the daemon');
+    process.exit(70);
+  });
+}
