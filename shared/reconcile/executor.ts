@@ -158,7 +158,7 @@ export class Executor {
       if (parsed.trailing === '' && parsed.failed.size > 0) return out;
       const rest = b.lines.slice(parsed.lastMarkedLine);
       const firstAborting = rest.findIndex((l) => l.aborting);
-      if (parsed.trailing !== '' && err.exitCode === 2 && firstAborting >= 0) {
+      if (parsed.trailing !== '' && err.exitCode === 2 && firstAborting >= 0 && b.lines.length > 1) {
         // An aborting line (neigh replace) killed the batch somewhere at or after
         // `firstAborting`; lines before it succeeded (a failing non-aborting line would
         // have printed a marker). Re-run the tail one line at a time: all idempotent.

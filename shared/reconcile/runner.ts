@@ -91,6 +91,8 @@ export class ReconcileRunner {
   private readonly backoff: KeyBackoff;
 
   private readonly dirty = new Set<string>();
+  /** Keys of a thrown apply: they wait for the retry full sync instead of hammering. */
+  private readonly held = new Set<string>();
   private reasons: string[] = [];
   private fullPending = false;
   private fullNotBefore = -Infinity;
@@ -151,7 +153,7 @@ export class ReconcileRunner {
     return {
       started: this.started,
       running: this.inflight !== undefined,
-      dirtyKeys: this.dirty.size,
+      dirtyKeys: new Set([...this.dirty, ...this.held]).size,
       fullSyncPending: this.fullPending,
       ...(this.lastFullSyncAt !== undefined ? { lastFullSyncAt: this.lastFullSyncAt } : {}),
       ...(this.lastApply ? { lastApply: { ...this.lastApply } } : {}),
@@ -206,9 +208,11 @@ export class ReconcileRunner {
     const fullSync = this.fullPending && this.fullNotBefore <= now;
     const keys = new Set<string>();
     for (const k of this.dirty) if (fullSync || this.backoff.ready(k, now)) keys.add(k);
+    if (fullSync) for (const k of this.held) keys.add(k);
     if (!fullSync && keys.size === 0) return;
 
     for (const k of keys) this.dirty.delete(k);
+    if (fullSync) this.held.clear();
     const reason = this.reasons;
     this.reasons = [];
     if (fullSync) this.fullPending = false;
@@ -225,8 +229,8 @@ export class ReconcileRunner {
     const durationMs = end - now;
 
     if (outcome === undefined) {
-      // Nothing is known about any key: keep them dirty and converge with a full sync.
-      for (const k of keys) this.dirty.add(k);
+      // Nothing is known about any key: hold them for a full sync after retryIntervalMs.
+      for (const k of keys) this.held.add(k);
       this.fullPending = true;
       this.fullNotBefore = end + this.retryInterval;
       this.addReason(fullSync ? 'retry-full-sync' : 'incremental-failed');
