@@ -70,6 +70,9 @@ function firstLine(s: string): string {
 // Ordered: the first matching class wins. Texts seen from iproute2 6.1, bridge,
 // iptables 1.8.9, nft 1.0.6, ovs-vsctl 3.1 and procps sysctl on this kernel.
 const PATTERNS: ReadonlyArray<readonly [ErrorKind, RegExp]> = [
+  // `ip netns exec NS nft` with nft not installed prints `exec of "nft" failed: No such
+  // file or directory`: a missing binary, never a missing object.
+  ['FATAL', /^exec of ".*" failed/m],
   // "Resource busy" / "Device or resource busy" (EBUSY), EAGAIN, xtables lock, ENOBUFS.
   ['TRANSIENT', /resource busy|resource temporarily unavailable|try again|holding the xtables lock|no buffer space available|interrupted system call|timed out/i],
   // "File exists" (EEXIST), "Error: ipv4: Address already assigned.", ovs-vsctl "... already exists".

@@ -16,6 +16,7 @@ test('stderr texts seen on this kernel map to error classes', () => {
     ['RTNETLINK answers: Device or resource busy', 'TRANSIENT'],
     ['Another app is currently holding the xtables lock.', 'TRANSIENT'],
     ['Error: Unknown device type.', 'FATAL'],
+    ['exec of "nft" failed: No such file or directory', 'FATAL'],
     ['iptables-restore: line 12 failed', 'FATAL'],
   ];
   for (const [stderr, kind] of cases) assert.equal(classifyStderr(stderr), kind, stderr);
