@@ -54,7 +54,8 @@ T0=$(date +%s)
 PKGS="neutron-server neutron-linuxbridge-agent neutron-openvswitch-agent neutron-l3-agent
 neutron-dhcp-agent neutron-metadata-agent python3-pymysql rabbitmq-server mariadb-server
 mariadb-client dnsmasq-base dnsmasq-utils haproxy iptables ebtables ipset conntrack
-openvswitch-switch iproute2 procps socat curl jq udhcpc sudo"
+openvswitch-switch iproute2 procps socat curl jq udhcpc sudo nftables iputils-ping isc-dhcp-client
+busybox"
 
 log() { echo "[$NAME $(( $(date +%s) - T0 ))s] $*" >&2; }
 die() { echo "[$NAME] ERROR: $*" >&2; exit 1; }
