@@ -4,7 +4,9 @@
  * sit on one of this node's links. Python exits on each; so do we, with the same words.
  */
 import { StartupError } from '../../shared/agent/boot.js';
-import { firstLinkWithMac, linkExists, linkMac, linkWithAddress } from '../../shared/drivers/host-links.js';
+import { firstLinkWithMac, linkExists, linkMac } from '../../shared/drivers/host-links.js';
+import { linkWithAddress } from '../../shared/drivers/ip-addresses.js';
+import type { CommandRunner } from '../../shared/exec/command-runner.js';
 
 export interface LinuxBridgeHostInput {
   interfaceMappings: Record<string, string>;
@@ -20,7 +22,7 @@ export interface LinuxBridgeHostFacts {
   vxlanDevice: string | undefined;
 }
 
-export function checkLinuxBridgeHost(i: LinuxBridgeHostInput): LinuxBridgeHostFacts {
+export async function checkLinuxBridgeHost(runner: CommandRunner, i: LinuxBridgeHostInput): Promise<LinuxBridgeHostFacts> {
   for (const [physnet, dev] of Object.entries(i.interfaceMappings)) {
     if (!linkExists(dev)) throw new StartupError(`Interface ${dev} for physical network ${physnet} does not exist. Agent terminated!`);
   }
@@ -30,7 +32,7 @@ export function checkLinuxBridgeHost(i: LinuxBridgeHostInput): LinuxBridgeHostFa
   let vxlanDevice: string | undefined;
   if (i.enableVxlan) {
     if (!i.localIp) throw new StartupError('[vxlan] enable_vxlan is true but [vxlan] local_ip is not set. Tunneling cannot be enabled without local_ip.');
-    vxlanDevice = linkWithAddress(i.localIp);
+    vxlanDevice = await linkWithAddress(runner, i.localIp);
     if (!vxlanDevice) {
       throw new StartupError(`Tunneling cannot be enabled without the local_ip bound to an interface on the host. Please configure local_ip ${i.localIp} on the host interface to be used for tunneling and restart the agent.`);
     }

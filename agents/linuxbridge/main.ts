@@ -11,12 +11,13 @@ import { AGENT_KINDS, LOCAL_RESOURCE_VERSIONS } from '../../shared/agent/constan
 import { linuxBridgeConfigurations } from '../../shared/agent/configurations.js';
 import { checkLinuxBridgeHost } from './host-checks.js';
 import { linksWithPrefix } from '../../shared/drivers/host-links.js';
+import { ExecaCommandRunner } from '../../shared/exec/command-runner.js';
 
 runMain(AGENT_KINDS.linuxbridge.daemon, async () => {
   const boot = bootAgent('linuxbridge', process.argv.slice(2), LinuxBridgeAgentSchema);
   const { config, logger, host } = boot;
   const meta = AGENT_KINDS.linuxbridge;
-  const facts = checkLinuxBridgeHost({
+  const facts = await checkLinuxBridgeHost(new ExecaCommandRunner({ logger }), {
     interfaceMappings: config.linux_bridge.physical_interface_mappings,
     bridgeMappings: config.linux_bridge.bridge_mappings,
     enableVxlan: config.vxlan.enable_vxlan,

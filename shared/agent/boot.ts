@@ -26,6 +26,7 @@ export interface BootedAgent<S extends Schema> {
   files: readonly string[];
   host: string;
   logger: Logger;
+  /** Started by runAgent(), after the agent's start-up checks. */
   connection: OsloConnection;
   /** Client for q-reports-plugin (report_state). */
   reportsClient: OsloRpcClient;
@@ -36,8 +37,9 @@ export class StartupError extends Error {
 }
 
 /**
- * Parses argv and config, creates the logger and starts the broker connection in the
- * background. Throws ConfigError/StartupError for anything an operator must fix.
+ * Parses argv and config, creates the logger and the broker connection (not yet
+ * connected: the agent's own start-up checks come first). Throws ConfigError or
+ * StartupError for anything an operator must fix.
  */
 export function bootAgent<S extends Schema>(kind: AgentKind, argv: readonly string[], schema: S): BootedAgent<S> {
   const meta = AGENT_KINDS[kind];
@@ -70,7 +72,6 @@ export function bootAgent<S extends Schema>(kind: AgentKind, argv: readonly stri
     throw err;
   }
   logger.info({ files: loaded.files, transport: connection.maskedUrl, binary: meta.binary, agent_type: meta.agentType }, 'starting');
-  connection.start();
   const reportsClient = new OsloRpcClient(connection, {
     topic: SERVER_TOPICS.reports,
     version: '1.2',
@@ -113,10 +114,12 @@ export interface RunAgentOptions {
 }
 
 /**
- * Starts report_state every [agent] report_interval and installs the SIGTERM/SIGINT
+ * Connects to the broker, starts report_state every [agent] report_interval and installs the SIGTERM/SIGINT
  * handlers; the shared tail of every daemon's main.
  */
 export function runAgent<S extends Schema>(boot: BootedAgent<S>, opts: RunAgentOptions): { reporter: AgentStateReporter } {
+  // Connects in the background: an unreachable broker is a logged retry loop, not an exit.
+  boot.connection.start();
   const reporter = new AgentStateReporter({
     ...opts.report,
     transport: boot.reportsClient,

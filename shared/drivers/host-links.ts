@@ -1,11 +1,10 @@
 /**
- * Cheap read-only facts about this namespace's links, from /sys/class/net and
- * getifaddrs (os.networkInterfaces): no process per question. Under
+ * Cheap read-only facts about this namespace's links, from /sys/class/net: no
+ * process per question. Under
  * `ip netns exec` /sys is remounted for the namespace, so these see the node's
  * links, not the host's.
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { networkInterfaces } from 'node:os';
 import { assertIfName } from '../exec/names.js';
 
 const SYS_NET = '/sys/class/net';
@@ -32,15 +31,6 @@ export function linksWithPrefix(prefix: string): string[] {
   } catch {
     return [];
   }
-}
-
-/** The link that carries address ip (what the linuxbridge agent checks for local_ip). */
-export function linkWithAddress(ip: string): string | undefined {
-  const want = ip.toLowerCase();
-  for (const [name, addrs] of Object.entries(networkInterfaces())) {
-    if (addrs?.some((a) => a.address.toLowerCase() === want)) return name;
-  }
-  return undefined;
 }
 
 /**

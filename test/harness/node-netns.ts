@@ -7,10 +7,11 @@
  * cleanup() ends only the processes this node started (by PID) and deletes the namespace.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { createConnection } from 'node:net';
+import { waitFor } from './wait.js';
 
 const run = promisify(execFile);
 const RUN_DIR = '/run/nucleon-test';
@@ -43,9 +44,9 @@ export class TestNode {
     try {
       await run('ip', ['-n', netns, 'link', 'set', 'lo', 'up']);
       node.start(['socat', `UNIX-LISTEN:${node.sock},fork,unlink-early,mode=600`, 'TCP:127.0.0.1:5672']);
-      await waitFor(async () => (await run('test', ['-S', node.sock]).then(() => true, () => false)), 5000, 'relay socket');
+      await waitFor(() => existsSync(node.sock), { timeoutMs: 5000, intervalMs: 50, description: 'AMQP relay socket' });
       node.start(['ip', 'netns', 'exec', netns, 'socat', 'TCP-LISTEN:5672,bind=127.0.0.1,reuseaddr,fork', `UNIX-CONNECT:${node.sock}`]);
-      await waitFor(() => node.amqpReachable(), 5000, 'AMQP relay inside the namespace');
+      await waitFor(() => node.amqpReachable(), { timeoutMs: 5000, intervalMs: 100, description: 'AMQP relay inside the namespace' });
     } catch (err) {
       await node.cleanup();
       throw err;
@@ -111,15 +112,6 @@ export class TestNode {
     }, () => undefined);
     await run('ip', ['netns', 'del', this.netns]).catch(() => undefined);
     rmSync(this.sock, { force: true });
-  }
-}
-
-export async function waitFor(pred: () => boolean | Promise<boolean>, timeoutMs: number, what: string, intervalMs = 100): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    if (await pred()) return;
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
 
