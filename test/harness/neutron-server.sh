@@ -8,12 +8,25 @@
 #                      idempotent: install missing packages, start RabbitMQ/MariaDB if their
 #                      ports are closed, create DB + RabbitMQ vhost, write configs, run
 #                      neutron-db-manage once per DB, start neutron-server, wait for the API
-#                      and the RPC consumers; prints the API URL and the transport URL
+#                      and the RPC consumers; prints the API URL and the transport URL.
+#                      --python-agents: then start Debian's neutron-linuxbridge/-dhcp/-l3/
+#                      -metadata-agent in netns "$NAME-py" (host "$NAME-py") and wait until
+#                      all four are alive in GET /v2.0/agents (see layout below)
+#   up --python-agents-only [--no-wait]
+#                      only the Python agents (neutron-server must already run); --no-wait
+#                      returns right after launching them
 #   status             exit 0 if neutron-server runs and the API answers, 3 otherwise
 #   env                shell-sourceable NUCLEON_TEST_* variables (eval "$(... env)")
 #   down [--purge]     stop what `up` started (recorded PIDs only; a RabbitMQ/MariaDB that
-#                      was already running is left alone); --purge also drops the database,
-#                      the vhost, the state dir and the logs
+#                      was already running is left alone), Python agents included; --purge
+#                      also drops the database, the vhost, the state dir and the logs
+#   down --python-agents-only
+#                      stop only the Python agents (by recorded PID, with the privsep daemons
+#                      of their process groups and their dnsmasq/haproxy), delete the
+#                      qdhcp-/qrouter- namespaces of what they hosted, their node netns and
+#                      their agent rows; neutron-server keeps running
+#   e.g. bench:  NUCLEON_PY_NODE=nt1234-py test/harness/neutron-server.sh up --python-agents-only
+#                NUCLEON_PY_NODE=nt1234-py test/harness/neutron-server.sh down --python-agents-only
 #
 # Instances (env): NUCLEON_HARNESS_NAME [nucleon-test] names everything of an instance:
 #   state /var/lib/$NAME (etc/ = configs, pids/, state/ = neutron state_path), logs
@@ -22,11 +35,14 @@
 #   port; if it is taken by something else a free port is chosen and remembered.
 #   NUCLEON_HARNESS_HOST [$(hostname)] is the `host` written to the agent configs.
 #
-# Layout for the Python agents (`up --python-agents`, not implemented yet): configs
-#   $STATE/etc/{linuxbridge,dhcp,l3,metadata,openvswitch}_agent.ini (written by every `up`,
-#   also usable by the nucleon agents), PIDs $STATE/pids/python-<agent>.pid, logs
-#   $LOG/python-<agent>.log, run inside a netns "<name>-py" so they never touch the host's
-#   interfaces or firewall (see /work/shared/neutron-lab for a working recipe).
+# Python agents (test/harness/python-agents.sh): NUCLEON_PY_NODE [$NAME-py] names the
+#   node: its netns and the agents' `host`. In the netns: py-phys0 (physnet1, veth to
+#   py-ext0), py-vtep0 172.31.254.1/24 (VXLAN local_ip), 127.0.0.1:5672 = AMQP relay to the
+#   host's RabbitMQ. Configs $CONF/neutron.conf + $CONF/<agent>_agent.ini +
+#   $STATE/python/<node>/node.conf (host, state_path $STATE/python/<node>/state, devices);
+#   PIDs $PIDS/python/<node>/<agent>.pid (+ .launch, epoch ms), logs $LOG/python/<node>/.
+#   `down` without NUCLEON_PY_NODE stops every node recorded there. Note: these agents take
+#   part in scheduling (networks/routers without an agent may be auto-scheduled to them).
 #
 # Everything started here is recorded under $STATE/pids; `down` stops only that.
 set -euo pipefail
@@ -344,12 +360,9 @@ start_server() {
     || log "WARNING: no consumers on q-plugin/q-reports-plugin yet (vhost $VHOST)"
 }
 
-start_python_agents() {
-  echo "[$NAME] --python-agents: not implemented yet. Planned layout: configs $CONF/*_agent.ini," \
-       "PIDs $PIDS/python-<agent>.pid, logs $LOG/python-<agent>.log, agents inside netns $NAME-py" \
-       "(recipe: /work/shared/neutron-lab/up.sh --python-agents)." >&2
-  return 3
-}
+# Python agents in a node netns: test/harness/python-agents.sh (py_agents_up/py_agents_down)
+# shellcheck source=test/harness/python-agents.sh
+. "$(dirname "${BASH_SOURCE[0]}")/python-agents.sh"
 
 print_env() {
   [ -s "$CONF/neutron.conf" ] || die "not configured yet: run '$0 up' first"
@@ -369,16 +382,19 @@ lock() { mkdir -p "$STATE"; exec 9>"$STATE/.lock"; flock -w 600 9 || die "could 
 
 # ------------------------------------------------------------------ commands
 cmd_up() {
-  local py=0 install=1 debug=False a
+  local py=0 install=1 debug=False a pyonly=0 pywait=""
   for a in "$@"; do
     case "$a" in
       --python-agents) py=1 ;;
+      --python-agents-only) pyonly=1 ;;
+      --no-wait) pywait=--no-wait ;;
       --no-install) install=0 ;;
       --debug) debug=True ;;
       *) die "up: unknown option $a" ;;
     esac
   done
   need_root
+  if [ $pyonly = 1 ]; then lock; py_agents_up $pywait; return; fi
   [ $install = 1 ] && install_packages
   lock
   mkdir -p "$PIDS" "$LOG" "$CONF"
@@ -391,22 +407,25 @@ cmd_up() {
   echo "API:       http://127.0.0.1:$(api_port)/v2.0   (noauth: no token)"
   echo "Transport: $(transport_url)"
   echo "Configs:   $CONF   Logs: $LOG"
-  if [ $py = 1 ]; then start_python_agents; fi
+  if [ $py = 1 ]; then py_agents_up $pywait; fi
 }
 
 cmd_down() {
-  local purge=0 a
+  local purge=0 pyonly=0 a
   for a in "$@"; do
-    case "$a" in --purge) purge=1 ;; *) die "down: unknown option $a" ;; esac
+    case "$a" in
+      --purge) purge=1 ;;
+      --python-agents-only) pyonly=1 ;;
+      *) die "down: unknown option $a" ;;
+    esac
   done
   need_root
   [ -d "$STATE" ] || { log "nothing to stop ($STATE absent)"; return 0; }
   lock
   local p
-  # future: python-<agent> PIDs
-  for f in "$PIDS"/python-*.pid; do
-    [ -s "$f" ] || continue; p=$(cat "$f"); stop_pid "$p" "$(basename "$f" .pid)" 20 group; rm -f "$f"
-  done
+  # Python agent nodes first (their agent rows are deleted through the API)
+  py_agents_down
+  if [ $pyonly = 1 ]; then log "python agents down; neutron-server left running"; return 0; fi
   if server_running; then
     stop_pid "$(recorded_pid neutron-server)" neutron-server 30 group
   fi
@@ -456,6 +475,6 @@ case "$cmd" in
   down) cmd_down "$@" ;;
   status) cmd_status ;;
   env) print_env ;;
-  -h|--help|help) sed -n 2,30p "$0" ;;
-  *) sed -n 2,30p "$0" >&2; exit 2 ;;
+  -h|--help|help) sed -n 2,47p "$0" ;;
+  *) sed -n 2,47p "$0" >&2; exit 2 ;;
 esac
