@@ -9,7 +9,8 @@
 #   agent host          <node> (distinct from the nucleon tests' hosts)
 #   configs             $CONF/neutron.conf + $CONF/<agent>_agent.ini + $STATE/python/<node>/node.conf
 #                       (host, state_path, lock_path, root_helper, the node's devices; last wins)
-#   state_path          $STATE/python/<node>/state (dnsmasq/haproxy confs and pid files)
+#   state_path          $STATE/python/<node>/state (dnsmasq/haproxy confs and pid files;
+#                       removed with the node on down, logs are kept)
 #   PIDs                $PIDS/python/<node>/<agent>.pid (+ <agent>.launch = epoch ms at launch),
 #                       relay-host.pid, relay-ns.pid
 #   logs                $LOG/python/<node>/<agent>.log (+ <agent>.out: stdout/stderr)
@@ -253,7 +254,8 @@ py_node_down() { # node
     done
     ip netns del "$node" && log "deleted netns $node"
   fi
-  rm -f "$d/run/amqp.sock"
+  # the node's configs and state_path (dnsmasq/haproxy files) are of no use once it is down
+  case "$d" in "$STATE"/python/?*) rm -rf "$d" ;; esac
   rmdir "$pd" 2>/dev/null || true
   if api_ok; then
     for id in $(curl -fsS -m 5 "$(api)/agents?host=$node" 2>/dev/null | jq -r '.agents[].id'); do

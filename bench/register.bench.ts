@@ -1,0 +1,333 @@
+/**
+ * Start-up cost, side by side: the four nucleon daemons (linuxbridge, dhcp, l3, metadata)
+ * vs Debian's Python agents, on the harness neutron-server, in one run.
+ *
+ *   registration  process launch -> the agent's row in GET /v2.0/agents is alive with a
+ *                 started_at at/after the launch (API polled every 100 ms, so ~0.1 s
+ *                 resolution plus one API round trip); for nucleon also the time of its
+ *                 own "registered with neutron-server" log line.
+ *   RSS           sum of VmRSS over the daemon's process tree ~10 s after the last of the
+ *                 four registered: the process, its descendants and the members of its
+ *                 process group (Python's privsep daemons fork away from their parent
+ *                 but stay in the agent's group).
+ *
+ * The phases run one after the other (nucleon, then Python) so they do not compete for
+ * the CPU. nucleon runs in a TestNode netns "<prefix>-nu" (host of the same name), the
+ * Python agents in "<prefix>-py" through `test/harness/neutron-server.sh up
+ * --python-agents-only` (NUCLEON_PY_NODE). Everything is stopped by PID, the namespaces
+ * deleted, and the agent rows of both hosts deleted. Bounded by a 170 s watchdog.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { TestNode, type SpawnedProcess } from '../test/harness/node-netns.js';
+import { runPrefix } from '../test/harness/names.js';
+
+const API = process.env['NUCLEON_TEST_API'] ?? 'http://127.0.0.1:9696/v2.0';
+const TRANSPORT = process.env['NUCLEON_TEST_TRANSPORT_URL'] ?? 'rabbit://guest:guest@127.0.0.1:5672/nucleon-test';
+const STATE_DIR = process.env['NUCLEON_TEST_STATE_DIR'] ?? '/var/lib/nucleon-test';
+const LOG_DIR = process.env['NUCLEON_TEST_LOG_DIR'] ?? '/var/log/nucleon-test';
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const HARNESS = join(REPO, 'test/harness/neutron-server.sh');
+const POLL_MS = 100;
+const SETTLE_MS = 10_000;
+const NUCLEON_TIMEOUT_MS = 30_000;
+const PYTHON_TIMEOUT_MS = 90_000;
+const WATCHDOG_MS = 170_000;
+
+interface Kind { key: string; type: string; ini: string }
+const KINDS: Kind[] = [
+  { key: 'linuxbridge', type: 'Linux bridge agent', ini: 'linuxbridge_agent.ini' },
+  { key: 'dhcp', type: 'DHCP agent', ini: 'dhcp_agent.ini' },
+  { key: 'l3', type: 'L3 agent', ini: 'l3_agent.ini' },
+  { key: 'metadata', type: 'Metadata agent', ini: 'metadata_agent.ini' },
+];
+
+interface Result {
+  regMs?: number;      // launch -> seen alive via the API
+  logRegMs?: number;   // launch -> own log line (nucleon only)
+  rssKb?: number;
+  procs?: number;
+}
+type Side = Map<string, Result>;
+
+// ------------------------------------------------------------------ /proc
+interface ProcInfo { pid: number; ppid: number; pgrp: number }
+function procTable(): ProcInfo[] {
+  const out: ProcInfo[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      // fields after "(comm)": state ppid pgrp ...
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (rest[0] === 'Z') continue;
+      out.push({ pid: Number(d), ppid: Number(rest[1]), pgrp: Number(rest[2]) });
+    } catch { /* gone */ }
+  }
+  return out;
+}
+
+/** The process, its descendants and its process group's members (live ones). */
+function processTree(root: number): number[] {
+  const table = procTable();
+  const kids = new Map<number, number[]>();
+  for (const p of table) kids.set(p.ppid, [...(kids.get(p.ppid) ?? []), p.pid]);
+  const set = new Set<number>();
+  const stack = [root];
+  while (stack.length > 0) {
+    const p = stack.pop()!;
+    if (set.has(p)) continue;
+    if (table.some((t) => t.pid === p)) set.add(p);
+    stack.push(...(kids.get(p) ?? []));
+  }
+  for (const p of table) if (p.pgrp === root) set.add(p.pid);
+  return [...set];
+}
+
+function vmRssKb(pid: number): number {
+  try {
+    const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch { return 0; }
+}
+
+function treeRss(root: number): { rssKb: number; procs: number } {
+  const pids = processTree(root);
+  return { rssKb: pids.reduce((s, p) => s + vmRssKb(p), 0), procs: pids.length };
+}
+
+// ------------------------------------------------------------------ API
+interface AgentRow { id: string; agent_type: string; host: string; alive: boolean; started_at: string | null }
+async function agents(hosts: string[]): Promise<AgentRow[]> {
+  const q = hosts.map((h) => `host=${encodeURIComponent(h)}`).join('&');
+  const res = await fetch(`${API}/agents?${q}`, { signal: AbortSignal.timeout(5000) });
+  if (!res.ok) throw new Error(`GET /agents: ${res.status}`);
+  return ((await res.json()) as { agents: AgentRow[] }).agents;
+}
+
+/** neutron's "YYYY-MM-DD HH:MM:SS" (UTC, whole seconds) -> epoch ms */
+function neutronTime(s: string): number { return Date.parse(`${s.replace(' ', 'T')}Z`); }
+
+/** Polls every 100 ms until each kind has a row on `host` alive and started since its launch. */
+async function pollRegistration(host: string, launchOf: (k: Kind) => number | undefined, side: Side,
+  timeoutMs: number, failed: () => string | undefined): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (KINDS.some((k) => side.get(k.key)?.regMs === undefined)) {
+    const why = failed();
+    if (why) throw new Error(why);
+    if (Date.now() > end) {
+      const missing = KINDS.filter((k) => side.get(k.key)?.regMs === undefined).map((k) => k.key);
+      throw new Error(`${host}: no registration within ${timeoutMs / 1000} s for ${missing.join(', ')}`);
+    }
+    const t = Date.now();
+    let rows: AgentRow[] = [];
+    try { rows = await agents([host]); } catch { /* API hiccup: next poll */ }
+    const seen = Date.now();
+    for (const k of KINDS) {
+      const r = side.get(k.key)!;
+      const launch = launchOf(k);
+      if (r.regMs !== undefined || launch === undefined) continue;
+      const row = rows.find((a) => a.agent_type === k.type && a.alive && a.started_at !== null);
+      // started_at has whole seconds: compare with the launch second
+      if (row && neutronTime(row.started_at!) >= Math.floor(launch / 1000) * 1000) r.regMs = seen - launch;
+    }
+    await sleep(Math.max(0, POLL_MS - (Date.now() - t)));
+  }
+}
+
+async function deleteAgentRows(hosts: string[]): Promise<void> {
+  let rows: AgentRow[] = [];
+  try { rows = await agents(hosts); } catch { return; }
+  for (const r of rows) {
+    if (!hosts.includes(r.host)) continue;
+    await fetch(`${API}/agents/${r.id}`, { method: 'DELETE', signal: AbortSignal.timeout(10_000) }).catch(() => undefined);
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+function harness(args: string[], pyNode: string): { done: Promise<number | null>; output: string[] } {
+  const output: string[] = [];
+  const child = spawn('bash', [HARNESS, ...args], {
+    env: { ...process.env, NUCLEON_PY_NODE: pyNode },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const keep = (b: Buffer) => { for (const l of b.toString('utf8').split('\n')) if (l) output.push(l); };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  return { done: new Promise((res) => child.once('exit', (c) => res(c))), output };
+}
+
+// ------------------------------------------------------------------ nucleon phase
+function writeNucleonConfigs(dir: string, host: string): void {
+  writeFileSync(join(dir, 'neutron.conf'), `[DEFAULT]
+host = ${host}
+transport_url = ${TRANSPORT}
+state_path = ${dir}/state
+[agent]
+report_interval = 30
+[oslo_concurrency]
+lock_path = ${dir}/lock
+`);
+  writeFileSync(join(dir, 'linuxbridge_agent.ini'), `[linux_bridge]
+physical_interface_mappings = physnet1:nu-phys0
+[vxlan]
+enable_vxlan = True
+local_ip = 172.31.253.1
+l2_population = False
+[securitygroup]
+enable_security_group = True
+firewall_driver = iptables
+[agent]
+polling_interval = 2
+`);
+  writeFileSync(join(dir, 'dhcp_agent.ini'), `[DEFAULT]
+interface_driver = linuxbridge
+dhcp_driver = neutron.agent.linux.dhcp.Dnsmasq
+enable_isolated_metadata = True
+`);
+  writeFileSync(join(dir, 'l3_agent.ini'), `[DEFAULT]
+interface_driver = linuxbridge
+agent_mode = legacy
+`);
+  writeFileSync(join(dir, 'metadata_agent.ini'), `[DEFAULT]
+nova_metadata_host = 127.0.0.1
+nova_metadata_port = 8775
+metadata_proxy_shared_secret = register-bench
+metadata_workers = 1
+`);
+}
+
+async function nucleonPhase(node: TestNode, host: string, dir: string, side: Side): Promise<void> {
+  for (const argv of [
+    ['ip', 'link', 'add', 'nu-phys0', 'type', 'veth', 'peer', 'name', 'nu-ext0'],
+    ['ip', 'link', 'add', 'nu-vtep0', 'type', 'veth', 'peer', 'name', 'nu-vtep1'],
+    ['ip', 'addr', 'add', '172.31.253.1/24', 'dev', 'nu-vtep0'],
+    ['ip', 'link', 'set', 'nu-phys0', 'up'], ['ip', 'link', 'set', 'nu-ext0', 'up'],
+    ['ip', 'link', 'set', 'nu-vtep0', 'up'], ['ip', 'link', 'set', 'nu-vtep1', 'up'],
+  ]) await node.exec(argv);
+  writeNucleonConfigs(dir, host);
+  const procs = new Map<string, { p: SpawnedProcess; launch: number }>();
+  for (const k of KINDS) {
+    const launch = Date.now();
+    const p = node.spawnInside([process.execPath, join(REPO, `dist/agents/${k.key}/main.js`),
+      '--config-file', join(dir, 'neutron.conf'), '--config-file', join(dir, k.ini)]);
+    procs.set(k.key, { p, launch });
+  }
+  await pollRegistration(host, (k) => procs.get(k.key)?.launch, side, NUCLEON_TIMEOUT_MS, () => {
+    for (const [key, { p }] of procs) {
+      if (p.child.exitCode !== null || p.child.signalCode !== null) return `nucleon ${key} exited: ${p.log.lines.slice(-5).join(' | ')}`;
+    }
+    return undefined;
+  });
+  for (const [key, { p, launch }] of procs) {
+    const line = p.log.json.find((j) => j['msg'] === 'registered with neutron-server');
+    if (line && typeof line['time'] === 'string') side.get(key)!.logRegMs = Date.parse(line['time']) - launch;
+  }
+  const lastReg = Math.max(...KINDS.map((k) => procs.get(k.key)!.launch + side.get(k.key)!.regMs!));
+  await sleep(Math.max(0, lastReg + SETTLE_MS - Date.now()));
+  for (const [key, { p }] of procs) Object.assign(side.get(key)!, treeRss(p.pid));
+}
+
+// ------------------------------------------------------------------ Python phase
+async function pythonPhase(pyNode: string, side: Side): Promise<void> {
+  const pd = join(STATE_DIR, 'pids/python', pyNode);
+  const read = (f: string): number | undefined => {
+    try { const v = Number(readFileSync(join(pd, f), 'utf8').trim()); return Number.isFinite(v) && v > 0 ? v : undefined; } catch { return undefined; }
+  };
+  const up = harness(['up', '--python-agents-only', '--no-wait'], pyNode);
+  let upExit: number | null | undefined;
+  void up.done.then((c) => { upExit = c; });
+  await pollRegistration(pyNode, (k) => read(`${k.key}.launch`), side, PYTHON_TIMEOUT_MS, () =>
+    (upExit !== undefined && upExit !== 0 ? `harness up --python-agents-only failed (${upExit}):\n${up.output.slice(-15).join('\n')}` : undefined));
+  await up.done;
+  const lastReg = Math.max(...KINDS.map((k) => read(`${k.key}.launch`)! + side.get(k.key)!.regMs!));
+  await sleep(Math.max(0, lastReg + SETTLE_MS - Date.now()));
+  for (const k of KINDS) {
+    const pid = read(`${k.key}.pid`);
+    if (pid !== undefined) Object.assign(side.get(k.key)!, treeRss(pid));
+  }
+}
+
+// ------------------------------------------------------------------ report
+function fmtS(ms?: number): string { return ms === undefined ? '-' : (ms / 1000).toFixed(2); }
+function fmtMb(kb?: number): string { return kb === undefined ? '-' : (kb / 1024).toFixed(1); }
+function ratio(py?: number, nu?: number): string { return py === undefined || !nu ? '-' : `${(py / nu).toFixed(1)}x`; }
+
+function report(nu: Side, py: Side): void {
+  const head = ['agent', 'reg nucleon s', '(own log) s', 'reg Python s', 'Py/nu', 'RSS nucleon MB', 'RSS Python MB', 'Py/nu', 'procs nu/Py'];
+  const rows = KINDS.map((k) => {
+    const n = nu.get(k.key)!, p = py.get(k.key)!;
+    return [k.key, fmtS(n.regMs), fmtS(n.logRegMs), fmtS(p.regMs), ratio(p.regMs, n.regMs),
+      fmtMb(n.rssKb), fmtMb(p.rssKb), ratio(p.rssKb, n.rssKb), `${n.procs ?? '-'}/${p.procs ?? '-'}`];
+  });
+  const sum = (s: Side, f: keyof Result) => KINDS.reduce((a, k) => a + (s.get(k.key)![f] ?? 0), 0);
+  rows.push(['total (4)', '', '', '', '', fmtMb(sum(nu, 'rssKb')), fmtMb(sum(py, 'rssKb')), ratio(sum(py, 'rssKb'), sum(nu, 'rssKb')),
+    `${sum(nu, 'procs')}/${sum(py, 'procs')}`]);
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ');
+  console.log(line(head));
+  console.log(w.map((n) => '-'.repeat(n)).join('  '));
+  for (const r of rows) console.log(line(r));
+  console.log(`reg = launch -> agent row alive with started_at >= launch (API polled every ${POLL_MS} ms); ` +
+    `RSS = VmRSS of process + descendants + process group, ${SETTLE_MS / 1000} s after the last registration; MB = MiB`);
+}
+
+// ------------------------------------------------------------------ main
+async function main(): Promise<void> {
+  const started = Date.now();
+  const prefix = runPrefix();
+  const nuHost = `${prefix}-nu`;
+  const pyNode = `${prefix}-py`;
+  for (const k of KINDS) {
+    if (!existsSync(join(REPO, `dist/agents/${k.key}/main.js`))) throw new Error(`dist/agents/${k.key}/main.js missing: npm run build`);
+  }
+  await agents([nuHost]).catch((e: unknown) => { throw new Error(`neutron-server API ${API} not reachable (test/harness/neutron-server.sh up): ${String(e)}`); });
+  const nu: Side = new Map(KINDS.map((k) => [k.key, {}]));
+  const py: Side = new Map(KINDS.map((k) => [k.key, {}]));
+  const dir = mkdtempSync(join(tmpdir(), 'nucleon-register-bench-'));
+  let node: TestNode | undefined;
+  let pyStarted = false;
+  let ok = false;
+  let cleaning: Promise<void> | undefined;
+  const cleanup = () => (cleaning ??= (async () => {
+    if (node) await node.cleanup().catch((e: unknown) => console.error(`nucleon node cleanup: ${String(e)}`));
+    if (pyStarted) {
+      const down = harness(['down', '--python-agents-only'], pyNode);
+      if ((await down.done) !== 0) console.error(`harness down failed:\n${down.output.slice(-10).join('\n')}`);
+    }
+    await deleteAgentRows([nuHost, pyNode]);
+    rmSync(dir, { recursive: true, force: true });
+  })());
+  const abort = (why: string) => { console.error(why); void cleanup().finally(() => process.exit(1)); };
+  const watchdog = setTimeout(() => abort(`register bench: watchdog after ${WATCHDOG_MS / 1000} s, cleaning up`), WATCHDOG_MS);
+  process.once('SIGINT', () => abort('interrupted, cleaning up'));
+  process.once('SIGTERM', () => abort('terminated, cleaning up'));
+  try {
+    console.log(`nucleon: netns/host ${nuHost}; Python: netns/host ${pyNode} (harness ${STATE_DIR})`);
+    node = await TestNode.create(nuHost);
+    await nucleonPhase(node, nuHost, dir, nu);
+    await node.cleanup();
+    node = undefined;
+    await deleteAgentRows([nuHost]);
+    pyStarted = true;
+    await pythonPhase(pyNode, py);
+    report(nu, py);
+    ok = true;
+  } finally {
+    await cleanup();
+    clearTimeout(watchdog);
+    // the Python agents' logs of this run: kept only when something failed
+    if (ok) rmSync(join(LOG_DIR, 'python', pyNode), { recursive: true, force: true });
+    else if (pyStarted) console.error(`Python agent logs: ${join(LOG_DIR, 'python', pyNode)}`);
+    console.log(`register bench done in ${((Date.now() - started) / 1000).toFixed(0)} s (cleaned up)`);
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.stack ?? err.message : String(err));
+  process.exitCode = 1;
+});
