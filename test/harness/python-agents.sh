@@ -215,6 +215,14 @@ py_node_down() { # node
       done
       sleep 0.3
       for k in $kin $(pgroup_members "$p"); do alive "$k" && kill -KILL "$k" 2>/dev/null; done
+    else
+      # the agent died earlier: its privsep daemons may still hold its process group; the
+      # group id can't have been reused while they live, and they carry our node.conf
+      for k in $(pgroup_members "$p"); do
+        pid_runs "$k" "$d/node.conf" || continue
+        kill -TERM "$k" 2>/dev/null && log "stopping leftover helper $k of dead python $a agent"
+        sleep 0.3; alive "$k" && kill -KILL "$k" 2>/dev/null
+      done
     fi
     rm -f "$pd/$a.pid" "$pd/$a.launch"
   done
