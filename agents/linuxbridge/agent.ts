@@ -1,0 +1,211 @@
+/**
+ * The linuxbridge agent's reconcile loop. Inputs mark keys dirty (tap devices seen by
+ * the link watcher, RPC notifications, l2pop messages); one apply at a time then:
+ * 1. reads the node's links (the kernel, not memory);
+ * 2. asks the server for the details of new and dirty taps (all of them on a full sync);
+ * 3. computes the desired L2 state from every known tap and diffs it with the kernel;
+ * 4. applies the ops in batches (one `ip -batch`, one sysctl, …);
+ * 5. reconciles the firewall when security groups or ports changed;
+ * 6. reports devices up/down with update_device_list, 20 at a time.
+ * Keys: `tap:<dev>`, `port:<port_id>`, `network:<network_id>`, `firewall`, `fdb:<network_id>`.
+ */
+import type { Logger } from '../../shared/logging/logger.js';
+import type { CommandRunner } from '../../shared/exec/command-runner.js';
+import { Executor } from '../../shared/reconcile/executor.js';
+import type { ApplyOutcome, ApplyWork } from '../../shared/reconcile/runner.js';
+import type { Op } from '../../shared/reconcile/ops.js';
+import { readAddresses, readLinks, type ActualLink } from '../../shared/drivers/ip-links.js';
+import { computeDesiredL2, type DesiredL2, type L2Config } from './desired.js';
+import { planFdbOps, planL2Ops, type ActualFdb } from './plan.js';
+import { tapName, type DeviceDetails } from './model.js';
+import type { LinuxBridgePluginApi } from './plugin-api.js';
+import { applyFdbChange, desiredFdbFor, type FdbChange, type FdbTable } from './fdb.js';
+
+export interface FirewallPort {
+  /** Reconciles the firewall for these wired ports (all of them: level-triggered). */
+  apply(ports: DeviceDetails[]): Promise<void>;
+}
+
+export interface LinuxBridgeAgentDeps {
+  config: L2Config & { l2Population: boolean; arpResponder: boolean; localIp: string | undefined };
+  plugin: LinuxBridgePluginApi;
+  runner: CommandRunner;
+  logger: Logger;
+  firewall?: FirewallPort;
+}
+
+export class LinuxBridgeAgent {
+  private readonly details = new Map<string, DeviceDetails>();
+  private readonly reportedUp = new Set<string>();
+  private readonly fdb: FdbTable = new Map();
+  private readonly executor: Executor;
+  private firstSnapshotDone = false;
+  private firewallDirty = true;
+  private lastDesired: DesiredL2 | undefined;
+  private tapCount = 0;
+
+  constructor(private readonly deps: LinuxBridgeAgentDeps) {
+    this.executor = new Executor({ runner: deps.runner, logger: deps.logger });
+  }
+
+  get devices(): number {
+    return this.tapCount;
+  }
+
+  /** Known wired ports, for status and trace. */
+  knownPorts(): DeviceDetails[] {
+    return [...this.details.values()];
+  }
+
+  desired(): DesiredL2 | undefined {
+    return this.lastDesired;
+  }
+
+  markFirewallDirty(): void {
+    this.firewallDirty = true;
+  }
+
+  /** An l2pop message: updates the server-owned FDB table, returns the networks to reconcile. */
+  onFdb(change: FdbChange): string[] {
+    return applyFdbChange(this.fdb, change, this.deps.config.localIp);
+  }
+
+  /** Plans without applying: what `nucleon diff` shows. */
+  async dryRun(): Promise<Op[]> {
+    const links = await readLinks(this.deps.runner);
+    const desired = computeDesiredL2(this.deps.config, this.details.values());
+    const addresses = await readAddresses(this.deps.runner);
+    return [...planL2Ops({ desired, links, addresses, mappedBridges: new Set(Object.values(this.deps.config.bridgeMappings)), sweep: this.firstSnapshotDone }), ...(await this.planFdb(desired, links))];
+  }
+
+  async apply(work: ApplyWork): Promise<ApplyOutcome> {
+    const log = this.deps.logger;
+    const failedKeys = new Map<string, Error>();
+    const links = await readLinks(this.deps.runner);
+    const taps = [...links.keys()].filter((n) => n.startsWith('tap'));
+    const present = new Set(taps);
+    this.tapCount = taps.length;
+
+    // Which taps need (fresh) details from the server.
+    const need = new Set<string>();
+    for (const t of taps) if (work.fullSync || !this.details.has(t)) need.add(t);
+    for (const k of work.keys) {
+      if (k.startsWith('tap:')) { const t = k.slice(4); if (present.has(t)) need.add(t); }
+      else if (k.startsWith('port:')) { const t = tapName(k.slice(5)); if (present.has(t)) need.add(t); }
+      else if (k.startsWith('network:')) { const net = k.slice(8); for (const d of this.details.values()) if (d.network_id === net && present.has(d.device)) need.add(d.device); }
+    }
+    if (work.keys.has('firewall')) this.firewallDirty = true;
+
+    const fetched = new Set<string>();
+    if (need.size > 0) {
+      const answers = await this.deps.plugin.getDevicesDetailsList([...need].sort());
+      for (const a of answers) {
+        if (a.kind === 'port') {
+          this.details.set(a.details.device, a.details);
+          fetched.add(a.details.device);
+        } else if (a.device) {
+          if (a.kind === 'invalid') log.warn({ device: a.device, reason: a.reason }, 'server sent unusable details for a device; not wiring it');
+          else log.debug({ device: a.device, answer: a.kind }, 'device not bound to this host');
+          this.details.delete(a.device);
+          this.reportedUp.delete(a.device);
+        }
+      }
+      this.firewallDirty = true;
+    }
+    // Taps that are gone: forget them, report them down once.
+    const removed: string[] = [];
+    for (const t of [...this.details.keys()]) {
+      if (!present.has(t)) {
+        this.details.delete(t);
+        if (this.reportedUp.delete(t)) removed.push(t);
+        this.firewallDirty = true;
+      }
+    }
+    for (const t of [...this.reportedUp]) if (!present.has(t)) { this.reportedUp.delete(t); removed.push(t); }
+
+    const desired = computeDesiredL2(this.deps.config, this.details.values());
+    this.lastDesired = desired;
+    for (const [dev, why] of desired.unwirable) {
+      const d = this.details.get(dev);
+      log.error({ device: dev, port_id: d?.port_id, network_id: d?.network_id, why }, 'cannot wire device');
+      if (d) failedKeys.set(`port:${d.port_id}`, new Error(why));
+    }
+    const addresses = await readAddresses(this.deps.runner);
+    const ops = [
+      ...planL2Ops({ desired, links, addresses, mappedBridges: new Set(Object.values(this.deps.config.bridgeMappings)), sweep: this.firstSnapshotDone && work.fullSync }),
+      ...(await this.planFdb(desired, links)),
+    ];
+    let opCount = 0;
+    if (ops.length > 0) {
+      const res = await this.executor.apply(ops);
+      opCount = res.applied + res.failed.length;
+      for (const f of res.failed) {
+        log.error({ err: f.error, key: f.key, op: f.op.kind, ...resourceFields(f.key) }, 'operation failed');
+        failedKeys.set(f.key, f.error);
+      }
+    }
+    if (work.fullSync) this.firstSnapshotDone = true;
+
+    if (this.deps.firewall && this.firewallDirty) {
+      try {
+        await this.deps.firewall.apply([...desired.taps.keys()].map((t) => this.details.get(t)).filter((d): d is DeviceDetails => d !== undefined && links.has(d.device)));
+        this.firewallDirty = false;
+      } catch (err) {
+        log.error({ err }, 'firewall apply failed');
+        failedKeys.set('firewall', err instanceof Error ? err : new Error(String(err)));
+      }
+    }
+
+    // Report: a tap is up once wired without failure and its port is admin-up.
+    const up: string[] = [];
+    for (const t of desired.taps.values()) {
+      const d = this.details.get(t.name);
+      if (!d || !d.admin_state_up || failedKeys.has(`port:${d.port_id}`) || failedKeys.has(`network:${d.network_id}`)) continue;
+      if (!this.reportedUp.has(t.name) || fetched.has(t.name)) up.push(t.name);
+    }
+    const down = [...removed];
+    for (const t of fetched) {
+      const d = this.details.get(t);
+      // Python reports update_device_down when a port cannot be plugged.
+      if (d && d.admin_state_up && desired.unwirable.has(t)) down.push(t);
+    }
+    if (up.length > 0 || down.length > 0) {
+      const res = await this.deps.plugin.updateDeviceList(up, down);
+      for (const t of up) if (!res.failedDevicesUp.includes(t)) this.reportedUp.add(t);
+      for (const t of res.failedDevicesUp) failedKeys.set(`tap:${t}`, new Error('server failed to set the device up'));
+      log.info({ up: up.length, down: down.length, failed_up: res.failedDevicesUp.length, failed_down: res.failedDevicesDown.length }, 'reported device status');
+    }
+    return { failedKeys, ops: opCount };
+  }
+
+  private async planFdb(desired: DesiredL2, links: Map<string, ActualLink>): Promise<Op[]> {
+    if (!this.deps.config.l2Population) return [];
+    const ops: Op[] = [];
+    for (const b of desired.bridges.values()) {
+      if (b.uplink?.kind !== 'vxlan' || !links.has(b.uplink.name)) continue;
+      const dev = b.uplink.name;
+      const want = desiredFdbFor(this.fdb, b.networkId, this.deps.config.arpResponder);
+      const [fdb, neigh] = await Promise.all([readFdb(this.deps.runner, dev), readNeigh(this.deps.runner, dev)]);
+      ops.push(...planFdbOps(`fdb:${b.networkId}`, dev, want, fdb, neigh));
+    }
+    return ops;
+  }
+}
+
+function resourceFields(key: string): Record<string, string> {
+  if (key.startsWith('port:') ) return { port_id: key.slice(5) };
+  if (key.startsWith('network:') || key.startsWith('fdb:')) return { network_id: key.slice(key.indexOf(':') + 1) };
+  return {};
+}
+
+async function readFdb(runner: CommandRunner, dev: string): Promise<ActualFdb[]> {
+  const r = await runner.run(['bridge', '-json', 'fdb', 'show', 'dev', dev]);
+  const rows = JSON.parse(r.stdout || '[]') as Array<{ mac?: string; dst?: string; state?: string }>;
+  return rows.filter((e) => e.mac).map((e) => ({ mac: e.mac!.toLowerCase(), ...(e.dst ? { dst: e.dst } : {}), permanent: e.state === 'permanent' }));
+}
+
+async function readNeigh(runner: CommandRunner, dev: string): Promise<Array<{ ip: string; mac?: string; permanent: boolean }>> {
+  const r = await runner.run(['ip', '-json', 'neigh', 'show', 'dev', dev]);
+  const rows = JSON.parse(r.stdout || '[]') as Array<{ dst?: string; lladdr?: string; state?: string[] }>;
+  return rows.filter((n) => n.dst).map((n) => ({ ip: n.dst!, ...(n.lladdr ? { mac: n.lladdr.toLowerCase() } : {}), permanent: (n.state ?? []).includes('PERMANENT') }));
+}

@@ -1,0 +1,65 @@
+/**
+ * The linuxbridge agent's calls to q-plugin (PluginApi 1.9, SecurityGroupServerRpcApi
+ * 1.3), with the Python agent's argument names and chunking.
+ */
+import type { OsloRpcClient } from '../../shared/rpc/index.js';
+import { parseDeviceAnswer, type DeviceAnswer } from './model.js';
+
+/** Neutron sends status updates in chunks of 20 devices (rpc_resources_processing_step). */
+export const STATUS_CHUNK = 20;
+
+export interface DeviceListResult {
+  devicesUp: string[];
+  failedDevicesUp: string[];
+  devicesDown: string[];
+  failedDevicesDown: string[];
+}
+
+export class LinuxBridgePluginApi {
+  constructor(
+    private readonly client: OsloRpcClient,
+    private readonly agentId: string,
+    private readonly host: string,
+  ) {}
+
+  async getDevicesDetailsList(devices: string[]): Promise<DeviceAnswer[]> {
+    const out: DeviceAnswer[] = [];
+    // One call per 100 devices keeps a reply well under the broker's frame limits.
+    for (let i = 0; i < devices.length; i += 100) {
+      const chunk = devices.slice(i, i + 100);
+      const reply = await this.client.call<unknown>('get_devices_details_list', { devices: chunk, agent_id: this.agentId, host: this.host }, { version: '1.9' });
+      if (!Array.isArray(reply)) throw new TypeError('get_devices_details_list: reply is not a list');
+      out.push(...reply.map(parseDeviceAnswer));
+    }
+    return out;
+  }
+
+  async updateDeviceList(up: string[], down: string[]): Promise<DeviceListResult> {
+    const result: DeviceListResult = { devicesUp: [], failedDevicesUp: [], devicesDown: [], failedDevicesDown: [] };
+    for (let i = 0; i < Math.max(up.length, down.length); i += STATUS_CHUNK) {
+      const reply = await this.client.call<Record<string, unknown> | null>('update_device_list', {
+        devices_up: up.slice(i, i + STATUS_CHUNK), devices_down: down.slice(i, i + STATUS_CHUNK), agent_id: this.agentId, host: this.host, refresh_tunnels: false,
+      }, { version: '1.9' });
+      const list = (k: string): string[] => (reply && Array.isArray(reply[k]) ? (reply[k] as unknown[]).map((x) => (typeof x === 'object' && x !== null && 'device' in x ? String((x as { device: unknown }).device) : String(x))) : []);
+      result.devicesUp.push(...list('devices_up'));
+      result.failedDevicesUp.push(...list('failed_devices_up'));
+      result.devicesDown.push(...list('devices_down'));
+      result.failedDevicesDown.push(...list('failed_devices_down'));
+    }
+    return result;
+  }
+
+  /** security_group_info_for_devices in chunks of 20, merged (SecurityGroupServerRpcApi 1.3). */
+  async securityGroupInfoForDevices(devices: string[]): Promise<{ devices: Record<string, unknown>; security_groups: Record<string, unknown>; sg_member_ips: Record<string, unknown> }> {
+    const merged = { devices: {} as Record<string, unknown>, security_groups: {} as Record<string, unknown>, sg_member_ips: {} as Record<string, unknown> };
+    for (let i = 0; i < devices.length; i += STATUS_CHUNK) {
+      const reply = await this.client.call<Record<string, unknown>>('security_group_info_for_devices', { devices: devices.slice(i, i + STATUS_CHUNK) }, { version: '1.3' });
+      if (!reply || typeof reply !== 'object') throw new TypeError('security_group_info_for_devices: reply is not an object');
+      for (const k of ['devices', 'security_groups', 'sg_member_ips'] as const) {
+        const part = reply[k];
+        if (part && typeof part === 'object') Object.assign(merged[k], part);
+      }
+    }
+    return merged;
+  }
+}

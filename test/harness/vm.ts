@@ -1,0 +1,58 @@
+/**
+ * Simulated instances: a "VM" namespace whose eth0 is the peer of tap<port[:11]> in
+ * a TestNode, plugged as Nova/os-vif does on a linuxbridge host (bridge brq<net[:11]>
+ * created if missing, tap enslaved, tap up). Names carry the per-run prefix.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { TestNode } from './node-netns.js';
+
+const run = promisify(execFile);
+
+export interface VmSpec { netns: string; portId: string; networkId: string; mac: string; cidr: string; gateway?: string; plugToBridge?: boolean }
+
+export class TestVm {
+  constructor(readonly spec: VmSpec, readonly node: TestNode) {}
+
+  get tap(): string { return `tap${this.spec.portId.slice(0, 11)}`; }
+  get bridge(): string { return `brq${this.spec.networkId.slice(0, 11)}`; }
+
+  static async plug(node: TestNode, spec: VmSpec): Promise<TestVm> {
+    const vm = new TestVm(spec, node);
+    await run('ip', ['netns', 'add', spec.netns]);
+    try {
+      await run('ip', ['-n', spec.netns, 'link', 'set', 'lo', 'up']);
+      await run('ip', ['-n', node.netns, 'link', 'add', vm.tap, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', spec.netns]);
+      await run('ip', ['-n', spec.netns, 'link', 'set', 'eth0', 'address', spec.mac]);
+      await run('ip', ['-n', spec.netns, 'addr', 'add', spec.cidr, 'dev', 'eth0']);
+      await run('ip', ['-n', spec.netns, 'link', 'set', 'eth0', 'up']);
+      if (spec.gateway) await run('ip', ['-n', spec.netns, 'route', 'add', 'default', 'via', spec.gateway]);
+      if (spec.plugToBridge !== false) {
+        // os-vif: create the bridge if the agent has not yet, enslave the tap, set it up.
+        await run('ip', ['-n', node.netns, 'link', 'add', vm.bridge, 'type', 'bridge']).catch(() => undefined);
+        await run('ip', ['-n', node.netns, 'link', 'set', vm.bridge, 'up']);
+        await run('ip', ['-n', node.netns, 'link', 'set', vm.tap, 'master', vm.bridge]);
+      }
+      await run('ip', ['-n', node.netns, 'link', 'set', vm.tap, 'up']);
+    } catch (err) {
+      await vm.unplug();
+      throw err;
+    }
+    return vm;
+  }
+
+  /** True when `count` pings to ip all come back (iputils ping, 1 s deadline each). */
+  async ping(ip: string, count = 2, timeoutSec = 3): Promise<boolean> {
+    try {
+      await run('ip', ['netns', 'exec', this.spec.netns, 'ping', '-c', String(count), '-i', '0.2', '-W', '1', '-w', String(timeoutSec), ip]);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async unplug(): Promise<void> {
+    await run('ip', ['-n', this.node.netns, 'link', 'del', this.tap]).catch(() => undefined);
+    await run('ip', ['netns', 'del', this.spec.netns]).catch(() => undefined);
+  }
+}
