@@ -4,14 +4,49 @@
  *
  * - `control_socket`: path of the agent's local control socket for the `nucleon`
  *   CLI. Unset (null) lets the agent choose `$state_path/nucleon/<agent>.sock`.
+ * - `metrics_address`: `host:port` (IPv6 as `[addr]:port`) on which the agent also
+ *   serves `GET /metrics` over TCP for Prometheus. Unset (null): no TCP listener,
+ *   metrics only on the control socket. Nothing else is served on that address.
  *
  * Merge it into an agent schema with `mergeSchemas(DhcpAgentSchema, NucleonSchema)`.
  */
+import { isIPv6 } from 'node:net';
+import { ValueError } from '../errors.js';
 import { defineSchema } from '../schema.js';
-import { strOpt } from '../types.js';
+import { isIpAddress, parseHostname, strOpt, type Opt } from '../types.js';
+
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+/**
+ * `host:port` or `[v6]:port`; the host is an IP address or a host name, the port
+ * 0..65535 (0: any free port, for tests). Throws ValueError with a short reason (the config loader adds the place).
+ */
+export function parseListenAddress(raw: string): ListenAddress {
+  const m = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(raw.trim());
+  if (!m) throw new ValueError('expected host:port or [ipv6]:port');
+  const port = Number(m[3]);
+  if (port > 65535) throw new ValueError(`port ${port} is outside 0..65535`);
+  const v6 = m[1];
+  if (v6 !== undefined) {
+    if (!isIPv6(v6)) throw new ValueError(`"${v6}" is not an IPv6 address`);
+    return { host: v6, port };
+  }
+  const host = m[2] as string;
+  if (!isIpAddress(host, 4)) parseHostname(host);
+  return { host, port };
+}
+
+const listenAddressOpt = (): Opt<string | null> => {
+  const base = strOpt();
+  return { ...base, parse: (raw: string) => (parseListenAddress(raw), raw.trim()) };
+};
 
 export const NucleonSchema = defineSchema({
   nucleon: {
     control_socket: strOpt(),
+    metrics_address: listenAddressOpt(),
   },
 });
