@@ -51,11 +51,12 @@ export function protectedPorts(info: SgInfo): SgPort[] {
 
 function portRules(p: SgPort): string[] {
   const macs = [...new Set([p.mac_address, ...p.allowed_address_pairs.map((a) => a.mac_address)].map((m) => m.toLowerCase()))];
-  const rules = [`ether saddr != { ${macs.join(', ')} } drop`];
+  // `counter` on drops: operators (and tests) can see what anti-spoofing caught.
+  const rules = [`ether saddr != { ${macs.join(', ')} } counter drop`];
   const ips = [...p.fixed_ips, ...p.allowed_address_pairs.map((a) => a.ip_address)].filter((ip) => !ip.includes(':'));
   if (ips.some((ip) => ip.endsWith('/0'))) return rules;
-  if (ips.length === 0) rules.push('ether type arp drop');
-  else rules.push(`ether type arp arp saddr ip != { ${[...new Set(ips.map(v4Canonical))].join(', ')} } drop`);
+  if (ips.length === 0) rules.push('ether type arp counter drop');
+  else rules.push(`ether type arp arp saddr ip != { ${[...new Set(ips.map(v4Canonical))].join(', ')} } counter drop`);
   return rules;
 }
 

@@ -134,7 +134,7 @@ test('allowed address pairs: spoof chain pairs and nft MAC/ARP sets', () => {
     `-A ${S1} -s 10.0.0.11/32 -m mac --mac-source fa:16:3e:00:00:11 -j RETURN`,
     `-A ${S1} -j DROP`,
   ]);
-  assert.match(r.nftBridge, /chain port_tapaaaaaaaa_bb \{\n {4}ether saddr != \{ fa:16:3e:00:00:11, fa:16:3e:00:00:99 \} drop\n {4}ether type arp arp saddr ip != \{ 10\.0\.0\.11, 10\.0\.0\.100, 10\.1\.0\.0\/24 \} drop\n {2}\}/);
+  assert.match(r.nftBridge, /chain port_tapaaaaaaaa_bb \{\n {4}ether saddr != \{ fa:16:3e:00:00:11, fa:16:3e:00:00:99 \} counter drop\n {4}ether type arp arp saddr ip != \{ 10\.0\.0\.11, 10\.0\.0\.100, 10\.1\.0\.0\/24 \} counter drop\n {2}\}/);
 });
 
 test('port security off: ACCEPT jumps only, no port chains, no L2 protection', () => {
