@@ -238,7 +238,8 @@ EOF
 [ml2]
 type_drivers = flat,vlan,vxlan
 tenant_network_types = vxlan
-mechanism_drivers = linuxbridge,openvswitch
+# l2population: the agents that report l2_population=True get fdb entries (the others ignore it)
+mechanism_drivers = linuxbridge,openvswitch,l2population
 extension_drivers = port_security
 
 [ml2_type_flat]
