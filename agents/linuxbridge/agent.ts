@@ -38,6 +38,12 @@ export class LinuxBridgeAgent {
   private readonly details = new Map<string, DeviceDetails>();
   private readonly reportedUp = new Set<string>();
   private readonly fdb: FdbTable = new Map();
+  /**
+   * Networks the server has sent l2pop entries for since this process started. Until
+   * then the kernel's permanent entries are kept: after a restart they are still right,
+   * and deleting them before the server repeats its table would cut traffic.
+   */
+  private readonly fdbKnown = new Set<string>();
   private readonly executor: Executor;
   private firstSnapshotDone = false;
   private firewallDirty = true;
@@ -67,7 +73,9 @@ export class LinuxBridgeAgent {
 
   /** An l2pop message: updates the server-owned FDB table, returns the networks to reconcile. */
   onFdb(change: FdbChange): string[] {
-    return applyFdbChange(this.fdb, change, this.deps.config.localIp);
+    const touched = applyFdbChange(this.fdb, change, this.deps.config.localIp);
+    for (const n of touched) this.fdbKnown.add(n);
+    return touched;
   }
 
   /** Plans without applying: what `nucleon diff` shows. */
@@ -186,7 +194,8 @@ export class LinuxBridgeAgent {
       const dev = b.uplink.name;
       const want = desiredFdbFor(this.fdb, b.networkId, this.deps.config.arpResponder);
       const [fdb, neigh] = await Promise.all([readFdb(this.deps.runner, dev), readNeigh(this.deps.runner, dev)]);
-      ops.push(...planFdbOps(`fdb:${b.networkId}`, dev, want, fdb, neigh));
+      const planned = planFdbOps(`fdb:${b.networkId}`, dev, want, fdb, neigh);
+      ops.push(...(this.fdbKnown.has(b.networkId) ? planned : planned.filter((o) => o.kind !== 'fdb.del' && o.kind !== 'neigh.del')));
     }
     return ops;
   }
