@@ -82,8 +82,9 @@ export interface IpsetSpec {
 }
 
 /**
- * What nucleon owns in one iptables family's filter table: chains in declaration
- * order and their rules (`-A chain …`), plus the one rule neutron-filter-top needs.
+ * What nucleon owns in one iptables family's filter table: chain names and their
+ * rules (`-A chain …`). The jumps into them from built-in chains and
+ * neutron-filter-top are added by restore-script.ts, only when missing.
  */
 export interface OwnedFilterTable {
   /** Full names (`neutron-linuxbri-…`), sorted. */
