@@ -96,7 +96,7 @@ export function parseLinkNotification(type: number, data: Buffer): LinkRecord | 
 export function classifySocketError(err: unknown): OverflowReason {
   const code = typeof err === 'object' && err !== null && 'code' in err ? (err as { code?: unknown }).code : undefined;
   if (code === 'ENOBUFS') return 'ENOBUFS';
-  if (code === undefined && err instanceof Error && /ENOBUFS|No buffer space/.test(err.message)) return 'ENOBUFS';
+  if (code === undefined && err instanceof Error && /ENOBUFS|no buffer space/i.test(err.message)) return 'ENOBUFS';
   return 'socket-error';
 }
 
