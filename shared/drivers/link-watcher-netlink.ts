@@ -30,7 +30,9 @@
  *  6. `ref: true` keeps the event loop alive while subscribed; `close()` releases
  *     the native handle, after which the process can exit.
  *  7. ENOBUFS can ABORT THE PROCESS (found by this module's tests, not in KERNEL.md).
- *     An overrun sets the socket's sk_err, so epoll may report EPOLLERR before the
+ *     Mechanism, from reading src/binding.cc and libuv's uv__poll_io (the abort
+ *     itself is reproduced; the path is our analysis):
+ *     an overrun sets the socket's sk_err, so epoll may report EPOLLERR before the
  *     addon's recvmsg() sees ENOBUFS. libuv then calls the addon's PollHandler with
  *     status UV_EBADF; the addon builds `ErrnoException(env, -status, NULL, …)` and
  *     `Napi::String::New(env, NULL)` for `syscall` throws a C++ Napi::Error that
