@@ -49,7 +49,7 @@ function healthCell(s: StatusDocument, st: Style): string {
 }
 
 export function statusRow(r: StatusResult, now: number, st: Style): string[] {
-  if (!r.answered) return [r.name, '-', '-', '-', '-', paint(st, 'red', 'down') + ` (${r.reason})`];
+  if (!r.answered) return [r.name, '-', '-', '-', '-', paint(st, 'red', 'down') + `: ${r.reason}`];
   const s = r.status;
   return [s.daemon, s.host, brokerCell(s, st), reportCell(s, now, st), applyCell(s, now, st), healthCell(s, st)];
 }
