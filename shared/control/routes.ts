@@ -80,7 +80,7 @@ const ROUTES: readonly Route[] = [
     },
   },
   {
-    path: /^\/trace\/([^/]*)$/, method: 'GET', listeners: ['control'],
+    path: /^\/trace(?:\/([^/]*))?$/, method: 'GET', listeners: ['control'],
     handler: async (ctx, { id }) => {
       const p = ctx.sources.provider;
       if (id === undefined || !ID_RE.test(id)) throw new ControlError('BAD_REQUEST', 'trace needs a resource id (letters, digits, ".", "_", ":", "-"; at most 128 characters)');
@@ -105,7 +105,7 @@ function match(route: Route, path: string): { id?: string } | null {
   const m = route.path.exec(path);
   if (!m) return null;
   try {
-    return { id: decodeURIComponent(m[1] ?? '') };
+    return m[1] === undefined ? {} : { id: decodeURIComponent(m[1]) };
   } catch {
     return { id: '\0' }; // bad %-escape: fails the id check with the same message
   }
