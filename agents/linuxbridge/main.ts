@@ -17,6 +17,7 @@ import { checkLinuxBridgeHost } from './host-checks.js';
 import { LinuxBridgeAgent } from './agent.js';
 import { LinuxBridgePluginApi } from './plugin-api.js';
 import { L2POP_TOPIC, LINUXBRIDGE_TOPICS, linuxBridgeEndpoint } from './rpc-endpoints.js';
+import { firewallFor } from './firewall.js';
 
 /** Periodic full resync: drift (a bridge or fdb entry removed by hand) is repaired within this. */
 const RESYNC_INTERVAL_MS = 30_000;
@@ -42,6 +43,8 @@ runMain(AGENT_KINDS.linuxbridge.daemon, async () => {
     logger,
   });
   const l2pop = config.vxlan.l2_population;
+  const plugin = new LinuxBridgePluginApi(pluginClient, facts.agentId, host);
+  const firewall = firewallFor(config.securitygroup, plugin, runner, logger);
   const agent = new LinuxBridgeAgent({
     config: {
       interfaceMappings: config.linux_bridge.physical_interface_mappings,
@@ -56,9 +59,10 @@ runMain(AGENT_KINDS.linuxbridge.daemon, async () => {
       arpResponder: config.vxlan.arp_responder,
       localIp: config.vxlan.local_ip ?? undefined,
     },
-    plugin: new LinuxBridgePluginApi(pluginClient, facts.agentId, host),
+    plugin,
     runner,
     logger,
+    ...(firewall ? { firewall } : {}),
   });
   const loop = new ReconcileRunner({ apply: (w) => agent.apply(w), logger, minIntervalMs: 50, retryIntervalMs: 1000, maxIntervalMs: RESYNC_INTERVAL_MS });
 
