@@ -61,7 +61,9 @@ function planUplink(p: PlanInput, b: DesiredBridge, u: Uplink, key: string, ops:
   switch (u.kind) {
     case 'vxlan': {
       const same = cur?.vxlan && cur.vxlan.vni === u.vni && (cur.vxlan.group ?? undefined) === u.group && (cur.vxlan.local ?? undefined) === u.local
-        && cur.vxlan.dstport === u.dstport && (u.ttl === undefined || cur.vxlan.ttl === u.ttl) && (cur.vxlan.dev ?? undefined) === u.dev;
+        && cur.vxlan.dstport === u.dstport && (u.ttl === undefined || cur.vxlan.ttl === u.ttl) && (cur.vxlan.dev ?? undefined) === u.dev
+        // iproute2 prints "proxy" only when set; a changed arp_responder needs a new device.
+        && (cur.vxlan.proxy ?? false) === u.proxy;
       if (cur && !same) ops.push({ kind: 'link.del', key, name: u.name });
       if (!cur || !same) {
         ops.push({
@@ -115,8 +117,12 @@ function planSweep(p: PlanInput, wantedUplinks: Set<string>, ops: Op[]): void {
         const phys = [...p.links.values()].find((x) => x.master === l.name && x.kind === undefined);
         if (phys) ops.push({ kind: 'addr.add', key, dev: phys.name, cidr: a.cidr });
       }
+      // Its VLAN subinterface is ours and goes with it (as in Python's delete_bridge);
+      // vxlan-* uplinks are swept below by name.
+      for (const x of p.links.values()) if (x.master === l.name && x.kind === 'vlan') ops.push({ kind: 'link.del', key: `sweep:${x.name}`, name: x.name });
       ops.push({ kind: 'link.del', key, name: l.name });
-    } else if (l.kind === 'vxlan' && l.name.startsWith('vxlan-') && !wantedUplinks.has(l.name)) {
+    } else if (l.kind === 'vxlan' && l.name.startsWith('vxlan-') && !wantedUplinks.has(l.name) && !(l.master && enslavedTaps.has(l.master))) {
+      // An uplink of a bridge kept for its taps stays: deleting it would cut them off.
       ops.push({ kind: 'link.del', key, name: l.name });
     }
   }
