@@ -22,8 +22,9 @@
 import type { CommandRunner } from '../exec/command-runner.js';
 import { CommandError } from '../exec/errors.js';
 import { parseIptablesSave } from './iptables-save.js';
-import { isOwnedIpset } from './names.js';
+import { isOwnedIpset, NFT_BRIDGE_TABLE } from './names.js';
 import { ipsetRestoreScript } from './render-ipsets.js';
+import { listingMatches, withFingerprint } from './nft-fingerprint.js';
 import { renderFirewall } from './render.js';
 import { composeRestore } from './restore-script.js';
 import type { IpsetSpec, Problem } from './types.js';
@@ -133,8 +134,15 @@ export class LinuxBridgeFirewall {
       changed.iptables6 = true;
     }
 
-    await this.run('nft', ['nft', '-f', '-'], netns, r.nftBridge);
-    changed.nft = true;
+    // Skip the rewrite when the kernel's table is the one this script made (see nft-fingerprint.ts).
+    const { script, fingerprint } = withFingerprint(r.nftBridge, NFT_BRIDGE_TABLE);
+    const listing = await this.runner.run(['nft', 'list', 'table', 'bridge', NFT_BRIDGE_TABLE], { timeoutMs: this.timeoutMs, ...(netns !== undefined ? { netns } : {}) }).then((x) => x.stdout, () => undefined);
+    const wantTable = script.includes(`comment "`);
+    const inSync = wantTable ? listing !== undefined && listingMatches(listing, script, fingerprint) : listing === undefined;
+    if (!inSync) {
+      await this.run('nft', ['nft', '-f', '-'], netns, script);
+      changed.nft = true;
+    }
 
     const wanted = new Set(r.ipsets.map((s) => s.name));
     // Includes leftover `-n` swap sets of an interrupted restore (ours or Python's).

@@ -148,6 +148,7 @@ test('re-applying the same state is a no-op; a hand-edited chain is restored by 
   assert.equal(again.changed.iptables4, false);
   assert.equal(again.changed.iptables6, false);
   assert.deepEqual(again.changed.ipsets, []);
+  assert.equal(again.changed.nft, false, "the nft bridge table is not rewritten when the kernel already has it");
   assert.equal(await save(), first);
 
   await ns(NODE, 'iptables', '-F', 'neutron-linuxbri-sg-chain');
