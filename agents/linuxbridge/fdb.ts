@@ -76,9 +76,12 @@ export function desiredFdbFor(table: FdbTable, networkId: string, arpResponder: 
   const fdb: DesiredFdbEntry[] = [];
   const neigh: DesiredNeigh[] = [];
   for (const [agentIp, set] of table.get(networkId) ?? []) {
+    // A port with several fixed IPs is one MAC: one fdb entry per (mac, VTEP).
+    const macs = new Set<string>();
     for (const item of set) {
       const [mac, ip] = item.split('|') as [string, string];
-      fdb.push({ mac, dst: agentIp });
+      if (!macs.has(mac)) fdb.push({ mac, dst: agentIp });
+      macs.add(mac);
       if (arpResponder && mac !== FLOODING_MAC && IPV4.test(ip)) neigh.push({ ip, mac });
     }
   }

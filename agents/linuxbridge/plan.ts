@@ -137,7 +137,9 @@ export interface ActualFdb { mac: string; dst?: string; permanent: boolean }
  */
 export function planFdbOps(key: string, dev: string, want: { fdb: Array<{ mac: string; dst: string }>; neigh: Array<{ ip: string; mac: string }> }, actualFdb: ActualFdb[], actualNeigh: Array<{ ip: string; mac?: string; permanent: boolean }>): Op[] {
   const ops: Op[] = [];
-  const have = new Set(actualFdb.filter((e) => e.dst).map((e) => `${e.mac}|${e.dst}`));
+  // Only permanent entries count as present: a learned entry for a wanted (mac, dst)
+  // ages out, so it is made permanent (`append … permanent` updates it in place).
+  const have = new Set(actualFdb.filter((e) => e.dst && e.permanent).map((e) => `${e.mac}|${e.dst}`));
   const wantSet = new Set(want.fdb.map((e) => `${e.mac}|${e.dst}`));
   for (const e of actualFdb) {
     if (e.dst && e.permanent && !wantSet.has(`${e.mac}|${e.dst}`)) ops.push({ kind: 'fdb.del', key, mac: e.mac, dev, dst: e.dst, self: true });
