@@ -94,7 +94,7 @@ export class Executor {
         for (const b of step.batches) await this.runBatch(b, ctx);
         return;
       case 'ovs':
-        for (const g of step.groups) await this.runMerged(g, ctx, (idx) => this.ovs(idx, g, ctx));
+        for (const g of step.groups) await this.runOvs(g, ctx);
         return;
       case 'sysctl':
         for (const g of step.groups) await this.runMerged(g, ctx, (idx) => this.sysctl(idx, g, ctx));
@@ -196,7 +196,11 @@ export class Executor {
         return;
       }
     }
-    for (const i of g.opIndexes) {
+    await this.runEach(g.opIndexes, ctx, exec);
+  }
+
+  private async runEach(opIndexes: readonly number[], ctx: Ctx, exec: (idx: number[]) => Promise<void>): Promise<void> {
+    for (const i of opIndexes) {
       try {
         await exec([i]);
         record(ctx, i, null);
@@ -204,6 +208,36 @@ export class Executor {
         record(ctx, i, toOpError(err, 'command'));
       }
     }
+  }
+
+  /**
+   * Like {@link runMerged}, except for the rc-0 "Error detected while setting up" quirk:
+   * that transaction has COMMITTED, so re-running op by op would find the bridge/port
+   * already there (`--may-exist` prints nothing) and report success, losing the failure.
+   * The names in the message are attributed to the ops that add or set them instead
+   * (every op of the group fails if none matches). A later apply still sees success:
+   * only a read-back of `Interface.error`/`ofport` can tell a broken port then.
+   */
+  private async runOvs(g: OpGroup, ctx: Ctx): Promise<void> {
+    try {
+      await this.ovs(g.opIndexes, g, ctx);
+      for (const i of g.opIndexes) record(ctx, i, null);
+      return;
+    } catch (err) {
+      if (err instanceof CommandError && err.exitCode === 0) {
+        const names = ovsSetupErrorNames(err.stderr);
+        const hit = g.opIndexes.filter((i) => (ctx.ops[i] as OvsVsctlOp).commands.some((c) => names.has(ovsCommandTarget(c) ?? '')));
+        const failing = hit.length > 0 ? hit : g.opIndexes;
+        for (const i of g.opIndexes) record(ctx, i, failing.includes(i) ? err : null);
+        return;
+      }
+      if (g.opIndexes.length === 1) {
+        record(ctx, g.opIndexes[0] as number, toOpError(err, 'command'));
+        return;
+      }
+    }
+    // Exit ≠ 0: ovs-vsctl committed nothing; find the culprit op by op.
+    await this.runEach(g.opIndexes, ctx, (idx) => this.ovs(idx, g, ctx));
   }
 
   private async ovs(idx: number[], g: OpGroup, ctx: Ctx): Promise<void> {
@@ -268,6 +302,22 @@ export class Executor {
   private requireSupervisor(): ProcessSupervisor {
     if (!this.supervisor) throw new OpError('no process supervisor configured', 'FATAL');
     return this.supervisor;
+  }
+}
+
+/** Names in ovs-vsctl's "Error detected while setting up 'X'" lines. */
+function ovsSetupErrorNames(stderr: string): Set<string> {
+  return new Set([...stderr.matchAll(/Error detected while setting up '([^']+)'/gi)].map((m) => m[1] as string));
+}
+
+/** The bridge/port/interface a subcommand creates or configures (what vswitchd sets up). */
+function ovsCommandTarget(c: OvsVsctlOp['commands'][number]): string | undefined {
+  switch (c.cmd) {
+    case 'add-br': return c.bridge;
+    case 'add-port': return c.port;
+    case 'set':
+    case 'clear': return c.record;
+    default: return undefined;
   }
 }
 

@@ -134,6 +134,38 @@ test('ovs-vsctl exit 0 with "Error detected while setting up" is a failure', asy
   assert.equal(r.failed[0]?.error.kind, 'FATAL');
 });
 
+test('ovs rc-0 setup error in a merged transaction lands on the op naming the object, without a re-run', async () => {
+  // Models ovs-vsctl 3.1: the failing transaction commits; a re-run with --may-exist
+  // finds the bridge and prints nothing, so an op-by-op retry would report success.
+  const seen = new Set<string>();
+  const calls: string[] = [];
+  const runner: CommandRunner = {
+    run: async (argv) => {
+      calls.push(argv.join(' '));
+      const fresh = argv.includes('br-sys') && !seen.has('br-sys');
+      seen.add('br-sys');
+      return { stdout: '', stderr: fresh ? "ovs-vsctl: Error detected while setting up 'br-sys'.  See ovs-vswitchd log for details.\n" : '', exitCode: 0, durationMs: 1 };
+    },
+  };
+  const r = await new Executor({ runner }).apply([
+    { kind: 'ovs.vsctl', key: 'ok', commands: [{ cmd: 'add-br', bridge: 'br-nd', mayExist: true, datapathType: 'netdev' }] },
+    { kind: 'ovs.vsctl', key: 'sys', commands: [{ cmd: 'add-br', bridge: 'br-sys', mayExist: true }] },
+  ]);
+  assert.deepEqual(r.failed.map((f) => [f.key, f.error.kind]), [['sys', 'FATAL']]);
+  assert.equal(calls.length, 1);
+});
+
+test('ovs rc-0 setup error naming no op fails the whole group', async () => {
+  const runner: CommandRunner = {
+    run: async () => ({ stdout: '', stderr: "ovs-vsctl: Error detected while setting up 'other'.\n", exitCode: 0, durationMs: 1 }),
+  };
+  const r = await new Executor({ runner }).apply([
+    { kind: 'ovs.vsctl', key: 'a', commands: [{ cmd: 'add-br', bridge: 'br-a', mayExist: true }] },
+    { kind: 'ovs.vsctl', key: 'b', commands: [{ cmd: 'del-br', bridge: 'br-b', ifExists: true }] },
+  ]);
+  assert.deepEqual(r.failed.map((f) => f.key), ['a', 'b']);
+});
+
 test('process ops go through the supervisor port; signals to a gone pid fail', async () => {
   const started: string[] = [];
   const ex = new Executor({
