@@ -185,10 +185,19 @@ export async function startOvs(opts: StartOvsOptions): Promise<OvsInstance> {
       .filter(Boolean)
       .join('\n');
 
+  // Last resort if the test process exits without stop() (a crash, a forgotten stop):
+  // SIGKILL our own daemons so they are not left running as orphans. (A SIGKILL of the
+  // test process itself cannot be caught; those daemons are then left behind.)
+  const onExit = (): void => {
+    for (const d of daemons) if (d.child.exitCode === null && d.child.signalCode === null) { try { process.kill(d.pid, 'SIGKILL'); } catch { /* gone */ } }
+  };
+  process.once('exit', onExit);
+
   const stop = (graceMs = 5000): Promise<void> => {
     stopped ??= (async () => {
       // vswitchd first: it removes its ports cleanly while the db is still there.
       for (const d of [...daemons].reverse()) await stopDaemon(d, graceMs);
+      process.removeListener('exit', onExit);
       rmSync(dir, { recursive: true, force: true });
     })();
     return stopped;
