@@ -61,7 +61,7 @@ export function renderStatus(results: readonly StatusResult[], now: number, st: 
   for (const r of results) {
     if (!r.answered) continue;
     for (const f of r.status.health.failing) {
-      const attempts = f.attempts > 0 ? ` (${f.attempts} attempts)` : '';
+      const attempts = f.attempts > 0 ? ` (${f.attempts} attempt${f.attempts === 1 ? '' : 's'})` : '';
       details.push(`  ${paint(st, 'yellow', '!')} ${r.status.daemon} ${paint(st, 'cyan', f.key)}: ${truncate(f.error, maxErrorChars)}${attempts}`);
     }
   }

@@ -102,3 +102,20 @@ export class Metrics {
 
 /** The process's registry: import it where an apply, RPC call or reconnect happens. */
 export const metrics = new Metrics();
+
+/**
+ * Op counts for `applyObserved` from what an apply ran and what failed (the
+ * executor's `failed` list): succeeded = ran − failed, per kind. Structural types,
+ * so any `{ kind }` op model fits.
+ */
+export function opCountsByKind(ran: ReadonlyArray<{ kind: string }>, failed: ReadonlyArray<{ op: { kind: string } }>): { applied: Record<string, number>; failed: Record<string, number> } {
+  const applied: Record<string, number> = {};
+  const bad: Record<string, number> = {};
+  for (const o of ran) applied[o.kind] = (applied[o.kind] ?? 0) + 1;
+  for (const f of failed) {
+    bad[f.op.kind] = (bad[f.op.kind] ?? 0) + 1;
+    applied[f.op.kind] = Math.max(0, (applied[f.op.kind] ?? 0) - 1);
+  }
+  for (const k of Object.keys(applied)) if (applied[k] === 0) delete applied[k];
+  return { applied, failed: bad };
+}

@@ -95,3 +95,12 @@ test('the strict parser refuses malformed exposition text', () => {
   assert.throws(() => parsePromText('# TYPE h histogram\nh_bucket{le="1"} 2\nh_bucket{le="+Inf"} 1\nh_count 1\nh_sum 0\n'), /cumulative/);
   assert.throws(() => parsePromText('# TYPE a counter\na 1'), /newline/);
 });
+
+test('opCountsByKind: succeeded = ran − failed, per kind', async () => {
+  const { opCountsByKind } = await import('../../../shared/control/metrics.js');
+  const ran = [{ kind: 'link.add' }, { kind: 'link.add' }, { kind: 'addr.add' }, { kind: 'route.replace' }];
+  assert.deepEqual(opCountsByKind(ran, [{ op: { kind: 'link.add' } }, { op: { kind: 'route.replace' } }]), {
+    applied: { 'link.add': 1, 'addr.add': 1 },
+    failed: { 'link.add': 1, 'route.replace': 1 },
+  });
+});

@@ -137,3 +137,16 @@ test('the TCP metrics listener serves GET /metrics and nothing else', async () =
   assert.equal((await handleRequest('POST', '/resync', ctx(p), 'metrics')).status, 404);
   assert.deepEqual(p.resyncs, []);
 });
+
+test('basicProvider: identity, no dry run (501), resync forwarded', async () => {
+  const { basicProvider } = await import('../../../shared/control/basic-provider.js');
+  const reasons: string[] = [];
+  const p = basicProvider({ agentType: 'Metadata agent', host: 'h', daemon: 'nucleon-metadata-agent', resync: (r) => reasons.push(r) });
+  const c = { sources: { provider: p }, metrics: new Metrics(), providerTimeoutMs: 100 };
+  assert.equal((await handleRequest('GET', '/diff', c)).status, 501);
+  const t = await handleRequest('GET', '/trace/abc', c);
+  assert.equal(t.status, 200);
+  assert.equal(body(t)['traced'], false);
+  assert.equal((await handleRequest('POST', '/resync', c)).status, 202);
+  assert.deepEqual(reasons, ['operator']);
+});
