@@ -53,7 +53,9 @@ export class LinuxBridgePluginApi {
   async securityGroupInfoForDevices(devices: string[]): Promise<{ devices: Record<string, unknown>; security_groups: Record<string, unknown>; sg_member_ips: Record<string, unknown> }> {
     const merged = { devices: {} as Record<string, unknown>, security_groups: {} as Record<string, unknown>, sg_member_ips: {} as Record<string, unknown> };
     for (let i = 0; i < devices.length; i += STATUS_CHUNK) {
-      const reply = await this.client.call<Record<string, unknown>>('security_group_info_for_devices', { devices: devices.slice(i, i + STATUS_CHUNK) }, { version: '1.3' });
+      // Without call_version the server assumes a 1.2 agent: it logs a warning per call and
+      // flattens sg_member_ips to bare IPs (make_compatible_sg_member_ips), losing the MACs.
+      const reply = await this.client.call<Record<string, unknown>>('security_group_info_for_devices', { devices: devices.slice(i, i + STATUS_CHUNK), call_version: '1.3' }, { version: '1.3' });
       if (!reply || typeof reply !== 'object') throw new TypeError('security_group_info_for_devices: reply is not an object');
       for (const k of ['devices', 'security_groups', 'sg_member_ips'] as const) {
         const part = reply[k];
