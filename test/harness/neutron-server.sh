@@ -71,6 +71,7 @@ PKGS="neutron-server neutron-linuxbridge-agent neutron-openvswitch-agent neutron
 neutron-dhcp-agent neutron-metadata-agent python3-pymysql rabbitmq-server mariadb-server
 mariadb-client dnsmasq-base dnsmasq-utils haproxy iptables ebtables ipset conntrack
 openvswitch-switch iproute2 procps socat curl jq udhcpc sudo nftables iputils-ping isc-dhcp-client
+ethtool netcat-openbsd
 busybox"
 
 log() { echo "[$NAME $(( $(date +%s) - T0 ))s] $*" >&2; }
