@@ -14,6 +14,7 @@ import type { CommandRunner } from '../../shared/exec/command-runner.js';
 import { Executor } from '../../shared/reconcile/executor.js';
 import type { ApplyOutcome, ApplyWork } from '../../shared/reconcile/runner.js';
 import type { Op } from '../../shared/reconcile/ops.js';
+import { metrics, opCountsByKind } from '../../shared/control/index.js';
 import { readAddresses, readLinks, type ActualLink } from '../../shared/drivers/ip-links.js';
 import { computeDesiredL2, type DesiredL2, type L2Config } from './desired.js';
 import { planFdbOps, planL2Ops, type ActualFdb } from './plan.js';
@@ -147,6 +148,8 @@ export class LinuxBridgeAgent {
     if (ops.length > 0) {
       const res = await this.executor.apply(ops);
       opCount = res.applied + res.failed.length;
+      const counts = opCountsByKind(ops, res.failed);
+      metrics.applyObserved(res.durationMs, counts.applied, counts.failed);
       for (const f of res.failed) {
         log.error({ err: f.error, key: f.key, op: f.op.kind, ...resourceFields(f.key) }, 'operation failed');
         failedKeys.set(f.key, f.error);
@@ -183,6 +186,8 @@ export class LinuxBridgeAgent {
       for (const t of res.failedDevicesUp) failedKeys.set(`tap:${t}`, new Error('server failed to set the device up'));
       log.info({ up: up.length, down: down.length, failed_up: res.failedDevicesUp.length, failed_down: res.failedDevicesDown.length }, 'reported device status');
     }
+    metrics.resources('taps', this.tapCount);
+    metrics.resources('bridges', desired.bridges.size);
     return { failedKeys, ops: opCount };
   }
 

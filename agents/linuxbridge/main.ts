@@ -18,14 +18,14 @@ import { LinuxBridgeAgent } from './agent.js';
 import { LinuxBridgePluginApi } from './plugin-api.js';
 import { L2POP_TOPIC, LINUXBRIDGE_TOPICS, linuxBridgeEndpoint } from './rpc-endpoints.js';
 import { firewallFor } from './firewall.js';
-
-/** Periodic full resync: drift (a bridge or fdb entry removed by hand) is repaired within this. */
-const RESYNC_INTERVAL_MS = 30_000;
+import { linuxBridgeControl } from './control.js';
 
 runMain(AGENT_KINDS.linuxbridge.daemon, async () => {
   const boot = bootAgent('linuxbridge', process.argv.slice(2), LinuxBridgeAgentSchema);
   const { config, logger, host, connection } = boot;
   const meta = AGENT_KINDS.linuxbridge;
+  // Periodic full resync: drift (a bridge or fdb entry removed by hand) is repaired within this.
+  const RESYNC_INTERVAL_MS = config.nucleon.resync_interval * 1000;
   const runner = new ExecaCommandRunner({ logger });
   const facts = await checkLinuxBridgeHost(runner, {
     interfaceMappings: config.linux_bridge.physical_interface_mappings,
@@ -100,6 +100,8 @@ runMain(AGENT_KINDS.linuxbridge.daemon, async () => {
         }),
       }),
     },
+    runner: loop,
+    control: linuxBridgeControl({ agent, runner, agentType: meta.agentType, host, daemon: meta.daemon, resync: (reason) => loop.requestFullSync(reason) }),
     stopSteps: () => [
       { name: 'link watcher', run: () => watcher.stop() },
       { name: 'reconcile loop', run: () => loop.stop() },

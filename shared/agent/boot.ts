@@ -7,8 +7,10 @@
  */
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { ConfigError, loadAgentConfig, parseAgentArgv, toRabbitOptions, type ConfigOf, type Schema, type CommonSchema } from '../config/index.js';
-import { OsloConnection, OsloRpcClient, TransportUrlError, RpcConfigError, parseTransportUrl, maskRawTransportUrl } from '../rpc/index.js';
+import { ConfigError, loadAgentConfig, mergeSchemas, NucleonSchema, parseAgentArgv, toRabbitOptions, type ConfigOf, type Schema, type CommonSchema } from '../config/index.js';
+import { createRecentLog, type RecentLog } from '../logging/recent.js';
+import { basicProvider, controlSocketPath, metrics, startControl, type ControlHandle, type ControlProvider } from '../control/index.js';
+import { OsloConnection, OsloRpcClient, setRpcCallObserver, TransportUrlError, RpcConfigError, parseTransportUrl, maskRawTransportUrl } from '../rpc/index.js';
 import { createRootLogger, type Logger } from '../logging/logger.js';
 import { AGENT_KINDS, SERVER_TOPICS, type AgentKind } from './constants.js';
 import { installCrashLogging, installShutdown, type StopStep } from './lifecycle.js';
@@ -17,7 +19,7 @@ import { AgentStateReporter, type AgentStateReporterOptions } from './state-repo
 /** sysexits.h EX_CONFIG: the units say RestartPreventExitStatus=78. */
 export const EXIT_CONFIG = 78;
 
-type CommonConfig = ConfigOf<typeof CommonSchema>;
+type CommonConfig = ConfigOf<typeof CommonSchema> & ConfigOf<typeof NucleonSchema>;
 
 export interface BootedAgent<S extends Schema> {
   kind: AgentKind;
@@ -30,6 +32,8 @@ export interface BootedAgent<S extends Schema> {
   connection: OsloConnection;
   /** Client for q-reports-plugin (report_state). */
   reportsClient: OsloRpcClient;
+  /** Recent log lines per resource id, for `nucleon trace`. */
+  recentLog: RecentLog;
 }
 
 export class StartupError extends Error {
@@ -47,10 +51,12 @@ export function bootAgent<S extends Schema>(kind: AgentKind, argv: readonly stri
   const destination = args.logFile ? openLogFile(args.logDir ? join(args.logDir, args.logFile) : args.logFile) : undefined;
   // The host is not known before the config is read; the early logger says so.
   const early = createRootLogger({ agent: meta.daemon, host: '-', level: args.debug ? 'debug' : 'info', ...(destination ? { destination } : {}) });
-  const loaded = loadAgentConfig(argv, schema, early, { defaults: { project: 'neutron', prog: meta.binary } });
+  // [nucleon] options ride along in the same files; the Python agents ignore the section.
+  const loaded = loadAgentConfig(argv, mergeSchemas(schema as Schema, NucleonSchema), early, { defaults: { project: 'neutron', prog: meta.binary } });
   const config = loaded.config as ConfigOf<S> & CommonConfig;
   const host = config.DEFAULT.host;
-  const logger = createRootLogger({ agent: meta.daemon, host, level: config.DEFAULT.debug ? 'debug' : 'info', ...(destination ? { destination } : {}) });
+  const recentLog = createRecentLog(50);
+  const logger = createRootLogger({ agent: meta.daemon, host, level: config.DEFAULT.debug ? 'debug' : 'info', ...(destination ? { destination } : {}), extraStreams: [{ stream: recentLog.stream }] });
   installCrashLogging(logger);
 
   const transportUrl = config.DEFAULT.transport_url;
@@ -79,7 +85,7 @@ export function bootAgent<S extends Schema>(kind: AgentKind, argv: readonly stri
     maxTimeoutMs: config.DEFAULT.rpc_response_max_timeout * 1000,
     logger,
   });
-  return { kind, config, files: loaded.files, host, logger, connection, reportsClient };
+  return { kind, config, files: loaded.files, host, logger, connection, reportsClient, recentLog };
 }
 
 function openLogFile(path: string): NodeJS.WritableStream {
@@ -111,6 +117,12 @@ export interface RunAgentOptions {
   report: Omit<AgentStateReporterOptions, 'transport' | 'intervalMs' | 'logger'>;
   /** Components to stop before the report loop and the broker connection, in order. */
   stopSteps?: () => StopStep[];
+  /** What the control socket answers for diff/trace/status; identity only when absent. */
+  control?: ControlProvider;
+  /** The agent's reconcile loop, for /status and /healthz. */
+  runner?: { status(): unknown };
+  /** `nucleon resync` without a provider of its own. */
+  onResync?: (reason: string) => void;
 }
 
 /**
@@ -127,9 +139,24 @@ export function runAgent<S extends Schema>(boot: BootedAgent<S>, opts: RunAgentO
     logger: boot.logger,
   });
   reporter.start();
+  boot.connection.onReconnect(() => metrics.reconnect());
+  setRpcCallObserver((method, ms, ok) => metrics.rpcCall(method, ms, ok));
+  const meta = AGENT_KINDS[boot.kind];
+  const provider = opts.control ?? basicProvider({ agentType: meta.agentType, host: boot.host, daemon: meta.daemon, ...(opts.onResync ? { resync: opts.onResync } : {}) });
+  let control: ControlHandle | undefined;
+  // A control socket that cannot start costs the operator visibility, not the dataplane.
+  startControl({
+    socketPath: controlSocketPath(boot.kind, boot.config.DEFAULT.state_path, boot.config.nucleon.control_socket),
+    metricsAddress: boot.config.nucleon.metrics_address,
+    provider, reporter, connection: boot.connection, runner: opts.runner, recentLog: boot.recentLog, logger: boot.logger,
+  }).then(
+    (h) => { control = h; },
+    (err: unknown) => boot.logger.error({ err }, 'control socket not started: nucleon status/diff/trace cannot reach this daemon'),
+  );
   installShutdown({
     logger: boot.logger,
     steps: () => [
+      { name: 'control socket', run: () => control?.close() },
       ...(opts.stopSteps?.() ?? []),
       { name: 'state reports', run: () => reporter.stop() },
       { name: 'broker connection', run: () => boot.connection.close() },

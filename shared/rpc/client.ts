@@ -47,6 +47,14 @@ export interface CastOptions {
   context?: RpcContext;
 }
 
+/** Sees every call's method, duration and outcome (metrics); one per process. */
+export type RpcCallObserver = (method: string, durationMs: number, ok: boolean) => void;
+let callObserver: RpcCallObserver | undefined;
+
+export function setRpcCallObserver(fn: RpcCallObserver | undefined): void {
+  callObserver = fn;
+}
+
 export class OsloRpcClient {
   readonly topic: string;
   private readonly version: string | undefined;
@@ -79,9 +87,13 @@ export class OsloRpcClient {
   async call<T = unknown>(method: string, args: Record<string, unknown>, opts: CallOptions = {}): Promise<T> {
     const explicit = opts.timeoutMs !== undefined;
     const timeoutMs = opts.timeoutMs ?? this.currentTimeoutMs(method);
+    const started = performance.now();
     try {
-      return (await this.callOnce(method, args, opts, timeoutMs)) as T;
+      const result = (await this.callOnce(method, args, opts, timeoutMs)) as T;
+      callObserver?.(method, performance.now() - started, true);
+      return result;
     } catch (err) {
+      callObserver?.(method, performance.now() - started, false);
       if (this.backoff && !explicit && err instanceof RpcTimeoutError && !(err instanceof RpcConnectionLostError)) {
         await this.backOff(method, timeoutMs);
       }

@@ -13,7 +13,7 @@
 import { isIPv6 } from 'node:net';
 import { ValueError } from '../errors.js';
 import { defineSchema } from '../schema.js';
-import { isIpAddress, parseHostname, strOpt, type Opt } from '../types.js';
+import { intOpt, isIpAddress, parseHostname, strOpt, type Opt } from '../types.js';
 
 export interface ListenAddress {
   host: string;
@@ -48,5 +48,10 @@ export const NucleonSchema = defineSchema({
   nucleon: {
     control_socket: strOpt(),
     metrics_address: listenAddressOpt(),
+    /**
+     * Seconds between full resyncs (drift repair and the link rescan safety net).
+     * Python's agents have no such loop; 30 s bounds how long a hand-made change lasts.
+     */
+    resync_interval: intOpt({ default: 30, min: 1 }),
   },
 });
