@@ -180,6 +180,16 @@ export class LinuxBridgeAgent {
       // Python reports update_device_down when a port cannot be plugged.
       if (d && d.admin_state_up && desired.unwirable.has(t)) down.push(t);
     }
+    // One line per port whose wiring this apply (re)did: what `nucleon logs --resource` follows.
+    for (const t of fetched) {
+      const d = this.details.get(t);
+      const dt = desired.taps.get(t);
+      if (!d || !dt) continue;
+      const failed = failedKeys.get(`port:${d.port_id}`) ?? failedKeys.get(`network:${d.network_id}`);
+      if (failed) continue;
+      log.info({ port_id: d.port_id, network_id: d.network_id, device: t, bridge: dt.bridge, network_type: d.network_type, segmentation_id: d.segmentation_id, admin_state_up: d.admin_state_up, enslaved_by: dt.enslave ? 'agent' : 'nova' }, 'port wired');
+    }
+    for (const t of removed) log.info({ device: t }, 'device gone, reported down');
     if (up.length > 0 || down.length > 0) {
       const res = await this.deps.plugin.updateDeviceList(up, down);
       for (const t of up) if (!res.failedDevicesUp.includes(t)) this.reportedUp.add(t);
