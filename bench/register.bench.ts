@@ -17,20 +17,16 @@
  * --python-agents-only` (NUCLEON_PY_NODE). Everything is stopped by PID, the namespaces
  * deleted, and the agent rows of both hosts deleted. Bounded by a 170 s watchdog.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { TestNode, type SpawnedProcess } from '../test/harness/node-netns.js';
 import { runPrefix } from '../test/harness/names.js';
+import { treeRss } from './lib/proc.js';
+import { agents, API, deleteAgentRows, neutronTime, TRANSPORT, type AgentRow } from './lib/api.js';
+import { harness, LOG_DIR, readPidFile, REPO, STATE_DIR } from './lib/harness.js';
+import { formatTable, sleep } from './lib/util.js';
 
-const API = process.env['NUCLEON_TEST_API'] ?? 'http://127.0.0.1:9696/v2.0';
-const TRANSPORT = process.env['NUCLEON_TEST_TRANSPORT_URL'] ?? 'rabbit://guest:guest@127.0.0.1:5672/nucleon-test';
-const STATE_DIR = process.env['NUCLEON_TEST_STATE_DIR'] ?? '/var/lib/nucleon-test';
-const LOG_DIR = process.env['NUCLEON_TEST_LOG_DIR'] ?? '/var/log/nucleon-test';
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const HARNESS = join(REPO, 'test/harness/neutron-server.sh');
 const POLL_MS = 100;
 const SETTLE_MS = 10_000;
 const NUCLEON_TIMEOUT_MS = 30_000;
@@ -53,64 +49,7 @@ interface Result {
 }
 type Side = Map<string, Result>;
 
-// ------------------------------------------------------------------ /proc
-interface ProcInfo { pid: number; ppid: number; pgrp: number }
-function procTable(): ProcInfo[] {
-  const out: ProcInfo[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      // fields after "(comm)": state ppid pgrp ...
-      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (rest[0] === 'Z') continue;
-      out.push({ pid: Number(d), ppid: Number(rest[1]), pgrp: Number(rest[2]) });
-    } catch { /* gone */ }
-  }
-  return out;
-}
-
-/** The process, its descendants and its process group's members (live ones). */
-function processTree(root: number): number[] {
-  const table = procTable();
-  const kids = new Map<number, number[]>();
-  for (const p of table) kids.set(p.ppid, [...(kids.get(p.ppid) ?? []), p.pid]);
-  const set = new Set<number>();
-  const stack = [root];
-  while (stack.length > 0) {
-    const p = stack.pop()!;
-    if (set.has(p)) continue;
-    if (table.some((t) => t.pid === p)) set.add(p);
-    stack.push(...(kids.get(p) ?? []));
-  }
-  for (const p of table) if (p.pgrp === root) set.add(p.pid);
-  return [...set];
-}
-
-function vmRssKb(pid: number): number {
-  try {
-    const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) : 0;
-  } catch { return 0; }
-}
-
-function treeRss(root: number): { rssKb: number; procs: number } {
-  const pids = processTree(root);
-  return { rssKb: pids.reduce((s, p) => s + vmRssKb(p), 0), procs: pids.length };
-}
-
 // ------------------------------------------------------------------ API
-interface AgentRow { id: string; agent_type: string; host: string; alive: boolean; started_at: string | null }
-async function agents(hosts: string[]): Promise<AgentRow[]> {
-  const q = hosts.map((h) => `host=${encodeURIComponent(h)}`).join('&');
-  const res = await fetch(`${API}/agents?${q}`, { signal: AbortSignal.timeout(5000) });
-  if (!res.ok) throw new Error(`GET /agents: ${res.status}`);
-  return ((await res.json()) as { agents: AgentRow[] }).agents;
-}
-
-/** neutron's "YYYY-MM-DD HH:MM:SS" (UTC, whole seconds) -> epoch ms */
-function neutronTime(s: string): number { return Date.parse(`${s.replace(' ', 'T')}Z`); }
-
 /** Polls every 100 ms until each kind has a row on `host` alive and started since its launch. */
 async function pollRegistration(host: string, launchOf: (k: Kind) => number | undefined, side: Side,
   timeoutMs: number, failed: () => string | undefined): Promise<void> {
@@ -136,29 +75,6 @@ async function pollRegistration(host: string, launchOf: (k: Kind) => number | un
     }
     await sleep(Math.max(0, POLL_MS - (Date.now() - t)));
   }
-}
-
-async function deleteAgentRows(hosts: string[]): Promise<void> {
-  let rows: AgentRow[] = [];
-  try { rows = await agents(hosts); } catch { return; }
-  for (const r of rows) {
-    if (!hosts.includes(r.host)) continue;
-    await fetch(`${API}/agents/${r.id}`, { method: 'DELETE', signal: AbortSignal.timeout(10_000) }).catch(() => undefined);
-  }
-}
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-function harness(args: string[], pyNode: string): { done: Promise<number | null>; output: string[] } {
-  const output: string[] = [];
-  const child = spawn('bash', [HARNESS, ...args], {
-    env: { ...process.env, NUCLEON_PY_NODE: pyNode },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const keep = (b: Buffer) => { for (const l of b.toString('utf8').split('\n')) if (l) output.push(l); };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  return { done: new Promise((res) => child.once('exit', (c) => res(c))), output };
 }
 
 // ------------------------------------------------------------------ nucleon phase
@@ -234,10 +150,7 @@ async function nucleonPhase(node: TestNode, host: string, dir: string, side: Sid
 
 // ------------------------------------------------------------------ Python phase
 async function pythonPhase(pyNode: string, side: Side): Promise<void> {
-  const pd = join(STATE_DIR, 'pids/python', pyNode);
-  const read = (f: string): number | undefined => {
-    try { const v = Number(readFileSync(join(pd, f), 'utf8').trim()); return Number.isFinite(v) && v > 0 ? v : undefined; } catch { return undefined; }
-  };
+  const read = (f: string): number | undefined => readPidFile(pyNode, f);
   const up = harness(['up', '--python-agents-only', '--no-wait'], pyNode);
   let upExit: number | null | undefined;
   void up.done.then((c) => { upExit = c; });
@@ -267,11 +180,7 @@ function report(nu: Side, py: Side): void {
   const sum = (s: Side, f: keyof Result) => KINDS.reduce((a, k) => a + (s.get(k.key)![f] ?? 0), 0);
   rows.push(['total (4)', '', '', '', '', fmtMb(sum(nu, 'rssKb')), fmtMb(sum(py, 'rssKb')), ratio(sum(py, 'rssKb'), sum(nu, 'rssKb')),
     `${sum(nu, 'procs')}/${sum(py, 'procs')}`]);
-  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ');
-  console.log(line(head));
-  console.log(w.map((n) => '-'.repeat(n)).join('  '));
-  for (const r of rows) console.log(line(r));
+  console.log(formatTable(head, rows));
   console.log(`reg = launch -> agent row alive with started_at >= launch (API polled every ${POLL_MS} ms); ` +
     `RSS = VmRSS of process + descendants + process group, ${SETTLE_MS / 1000} s after the last registration; MB = MiB`);
 }
