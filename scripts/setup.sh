@@ -21,8 +21,8 @@
 #  5. starts the nucleon daemons that are built (dist/agents/<name>/main.js) with
 #     `--config-file` flags like the Python agents, logs in /var/log/nucleon-demo/<name>.log;
 #  6. shows GET /v2.0/agents.
-# Not there yet: the agents' dataplane is being written, so the VM gets no DHCP lease
-# and no traffic flows; the demo ends with the daemons reporting alive.
+# The linuxbridge and DHCP agents wire the VM and serve its lease; the L3, metadata and
+# OVS dataplanes are still being written.
 set -euo pipefail
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 cd "$(dirname "$0")/.."
@@ -80,6 +80,18 @@ stop_named() { # name timeout_s
 if [ $DOWN = 1 ]; then
   for a in $AGENTS ovs; do stop_named "nucleon-$a-agent" 20; done
   for r in amqp-relay-node amqp-relay-host; do stop_named "$r" 5; done
+  # The DHCP/L3 daemons leave dnsmasq and haproxy running on purpose (they must survive an
+  # agent restart): stop the ones the demo's agents started, found by their pid files under
+  # the demo's state_path, and the qdhcp-/qrouter- namespaces they served.
+  for pf in "$STATE"/state/dhcp/*/pid "$STATE"/state/external/pids/*.pid.*; do
+    [ -s "$pf" ] || continue
+    p=$(cat "$pf"); case "$p" in ''|*[!0-9]*) continue ;; esac
+    if alive "$p" && tr '\0' ' ' <"/proc/$p/cmdline" | grep -q "$STATE"; then kill -TERM "$p" && log "stopped $(basename "$pf") (pid $p)"; fi
+  done
+  for d in "$STATE"/state/dhcp/*/; do
+    [ -d "$d" ] || continue; ns=qdhcp-$(basename "$d")
+    [ -e "/run/netns/$ns" ] && ip netns del "$ns" && log "deleted netns $ns"
+  done
   for ns in $VM_NS $NODE_NS; do [ -e "/run/netns/$ns" ] && ip netns del "$ns" && log "deleted netns $ns"; done
   if [ $PURGE = 1 ]; then bash "$HARNESS" down --purge; else bash "$HARNESS" down; fi
   rm -rf "$RUN"
@@ -210,6 +222,25 @@ if [ ${#started[@]} -gt 0 ]; then
   done
   for s in "${started[@]}"; do running "$s" || { log "WARNING: $s exited, see $LOG/$s.log:"; tail -5 "$LOG/$s.log"; }; done
 fi
+# ---------------------------------------------------------------------------- 7. the VM's lease
+# busybox udhcpc with our own hook: Debian's default hook would rewrite the host's
+# /etc/resolv.conf (network namespaces share the host's mount namespace).
+cat >"$STATE/udhcpc-hook.sh" <<'EOF_HOOK'
+#!/bin/sh
+[ "$1" = bound ] || [ "$1" = renew ] || exit 0
+env | grep -E '^(ip|subnet|router|dns|mtu|lease)=' > "$LEASE_FILE"
+EOF_HOOK
+chmod 755 "$STATE/udhcpc-hook.sh"
+rm -f "$STATE/vm.lease"
+LEASE="(none)"
+for _ in $(seq 1 10); do
+  LEASE_FILE="$STATE/vm.lease" ip netns exec $VM_NS busybox udhcpc -i vmeth0 -q -n -f -t 3 -T 1 -s "$STATE/udhcpc-hook.sh" >/dev/null 2>&1 || true
+  [ -s "$STATE/vm.lease" ] && { LEASE=$(tr '\n' ' ' <"$STATE/vm.lease"); break; }
+  sleep 2
+done
+log "VM DHCP lease: $LEASE"
+PORT_STATUS=$(api GET "ports/$PORT" | jq -r .port.status)
+
 echo
 echo "GET $A/agents:"
 api GET agents | jq -r '.agents[] | "  \(.agent_type)\thost=\(.host)\talive=\(.alive)\tbinary=\(.binary)"'
@@ -220,7 +251,7 @@ cat <<EOF
   Transport   : $NUCLEON_TEST_TRANSPORT_URL
   Network     : $NET_NAME $NET, subnet $CIDR
   VM          : netns $VM_NS, vmeth0 $MAC $IP (port $PORT, device $TAP on $BRQ in netns $NODE_NS)
-                (no dataplane yet: no DHCP lease, no traffic)
+                port $PORT_STATUS; DHCP lease from nucleon-dhcp-agent's dnsmasq: $LEASE
   Daemons     : netns $NODE_NS, logs $LOG/nucleon-*-agent.log, PIDs $PIDS
   Stop        : scripts/setup.sh --down [--purge]
 EOF

@@ -38,6 +38,9 @@ export function socketAnswers(path: string, timeoutMs = 1000): Promise<boolean> 
 /** Makes `path` bindable: parent directory present (0700 when we create it), no stale socket. */
 export async function prepareSocketPath(path: string): Promise<StaleCheck> {
   if (Buffer.byteLength(path) > SUN_PATH_MAX) throw new ControlStartError(`control socket path is longer than ${SUN_PATH_MAX} bytes: ${path}`);
+  // Parents get the usual mode: with `recursive` the mode would apply to every directory
+  // created, and a 0700 $state_path hides dnsmasq's files from dnsmasq (it runs as nobody).
+  mkdirSync(dirname(dirname(path)), { recursive: true });
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   let isSocket: boolean;
   try {

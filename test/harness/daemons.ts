@@ -2,7 +2,7 @@
  * Runs nucleon daemons (dist/agents/<kind>/main.js) the way an operator would, with
  * Neutron INI files written per test, inside a TestNode namespace or on the host.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from './neutron.js';
@@ -18,6 +18,12 @@ export function daemonMain(kind: DaemonKind): string {
 /** A temp dir of INI files: `files.write('neutron.conf', {...})`, removed by `remove()`. */
 export class ConfigDir {
   readonly dir = mkdtempSync(join(tmpdir(), 'nucleon-test-conf-'));
+
+  constructor() {
+    // The state dir lives here too, and dnsmasq re-reads its files as `nobody`
+    // after dropping privileges: mkdtemp's 0700 would hide them from it.
+    chmodSync(this.dir, 0o755);
+  }
 
   write(name: string, sections: Record<string, Record<string, string | number | boolean>>): string {
     const text = Object.entries(sections)

@@ -64,7 +64,15 @@ export class TestNode {
 
   /** Starts a long-running process inside the namespace; its output lines are kept. */
   spawnInside(argv: string[], env?: NodeJS.ProcessEnv): SpawnedProcess {
-    return this.start(['ip', 'netns', 'exec', this.netns, ...argv], env);
+    // Not `ip netns exec`: it makes the whole mount tree a slave, so namespaces the
+    // daemon creates (qdhcp-*, qrouter-*) would exist only in its private mount
+    // namespace, invisible to the host and to the tests. Enter the network namespace,
+    // take a private mount namespace that keeps shared propagation (/run/netns mounts
+    // reach the host), and remount only /sys so it shows this namespace's links.
+    return this.start([
+      'nsenter', `--net=/run/netns/${this.netns}`, '--', 'unshare', '--mount', '--propagation', 'unchanged', '--',
+      '/bin/sh', '-c', 'mount --make-rprivate /sys && mount -t sysfs -o nosuid,nodev,noexec sysfs /sys && exec "$@"', 'sh', ...argv,
+    ], env);
   }
 
   private start(argv: string[], env?: NodeJS.ProcessEnv): SpawnedProcess {

@@ -9,7 +9,8 @@ import type { TestNode } from './node-netns.js';
 
 const run = promisify(execFile);
 
-export interface VmSpec { netns: string; portId: string; networkId: string; mac: string; cidr: string; gateway?: string; plugToBridge?: boolean }
+/** cidr unset: no address, the VM asks DHCP for one. */
+export interface VmSpec { netns: string; portId: string; networkId: string; mac: string; cidr?: string; gateway?: string; plugToBridge?: boolean }
 
 export class TestVm {
   constructor(readonly spec: VmSpec, readonly node: TestNode) {}
@@ -24,7 +25,7 @@ export class TestVm {
       await run('ip', ['-n', spec.netns, 'link', 'set', 'lo', 'up']);
       await run('ip', ['-n', node.netns, 'link', 'add', vm.tap, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', spec.netns]);
       await run('ip', ['-n', spec.netns, 'link', 'set', 'eth0', 'address', spec.mac]);
-      await run('ip', ['-n', spec.netns, 'addr', 'add', spec.cidr, 'dev', 'eth0']);
+      if (spec.cidr) await run('ip', ['-n', spec.netns, 'addr', 'add', spec.cidr, 'dev', 'eth0']);
       await run('ip', ['-n', spec.netns, 'link', 'set', 'eth0', 'up']);
       if (spec.gateway) await run('ip', ['-n', spec.netns, 'route', 'add', 'default', 'via', spec.gateway]);
       if (spec.plugToBridge !== false) {
@@ -54,5 +55,32 @@ export class TestVm {
   async unplug(): Promise<void> {
     await run('ip', ['-n', this.node.netns, 'link', 'del', this.tap]).catch(() => undefined);
     await run('ip', ['netns', 'del', this.spec.netns]).catch(() => undefined);
+  }
+}
+
+export interface Lease { ip: string; subnet?: string; router?: string; dns?: string; mtu?: string; staticroutes?: string; domain?: string; lease?: string }
+
+/**
+ * Asks for a lease with busybox udhcpc inside the VM namespace. Its hook is our own
+ * script, which only records what it was given: Debian's default hook would rewrite
+ * the host's /etc/resolv.conf (namespaces share the host's mount namespace).
+ */
+export async function dhcpLease(vm: TestVm, tries = 6): Promise<Lease | undefined> {
+  const { mkdtemp, writeFile, readFile, rm, chmod } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = await mkdtemp(join(tmpdir(), 'nucleon-udhcpc-'));
+  const out = join(dir, 'lease.env');
+  const script = join(dir, 'hook.sh');
+  await writeFile(script, `#!/bin/sh\n[ "$1" = bound ] || [ "$1" = renew ] || exit 0\nenv | grep -E '^(ip|subnet|router|dns|mtu|staticroutes|domain|lease)=' > ${out}\n`);
+  await chmod(script, 0o755);
+  try {
+    await run('ip', ['netns', 'exec', vm.spec.netns, 'busybox', 'udhcpc', '-i', 'eth0', '-q', '-n', '-f', '-t', String(tries), '-T', '1', '-A', '1', '-s', script, '-O', 'mtu', '-O', 'staticroutes']).catch(() => undefined);
+    const text = await readFile(out, 'utf8').catch(() => '');
+    if (!text) return undefined;
+    const env = Object.fromEntries(text.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)])) as Record<string, string>;
+    return env['ip'] ? (env as unknown as Lease) : undefined;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 }
