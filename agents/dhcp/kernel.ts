@@ -55,7 +55,9 @@ export function planDhcpNetns(d: DesiredDhcpNetns, a: ActualDhcpNetns, rootLinks
   const outer = rootLinks.get(tap);
   // Stale devices in the namespace (an old DHCP port's ns-*) go, as in _cleanup_stale_devices.
   for (const l of a.links.values()) if (l.name !== 'lo' && l.name !== ns) ops.push({ kind: 'link.del', key, netns, name: l.name });
-  if (!inner || !outer) {
+  // A rebuilt veth comes up bare: whatever was read on the old ns- end is gone with it.
+  const rebuilt = !inner || !outer;
+  if (rebuilt) {
     if (outer) ops.push({ kind: 'link.del', key, name: tap });
     if (inner) ops.push({ kind: 'link.del', key, netns, name: ns });
     ops.push({ kind: 'link.add', key, name: tap, link: { type: 'veth', peer: ns, peerNetns: netns }, ...(d.mtu ? { mtu: d.mtu } : {}) });
@@ -70,8 +72,10 @@ export function planDhcpNetns(d: DesiredDhcpNetns, a: ActualDhcpNetns, rootLinks
   }
   const want = new Set([...d.cidrs, ...(d.metadata ? [METADATA_V4_CIDR] : [])]);
   const have = new Set(a.addresses.filter((x) => x.dev === ns && x.scope !== 'link').map((x) => x.cidr));
-  for (const c of want) if (!have.has(c) || !inner) ops.push({ kind: 'addr.add', key, netns, dev: ns, cidr: c });
-  for (const c of have) if (!want.has(c) && inner) ops.push({ kind: 'addr.del', key, netns, dev: ns, cidr: c });
-  if (d.gateway && (a.defaultVia !== d.gateway || !inner)) ops.push({ kind: 'route.replace', key, netns, dst: 'default', via: d.gateway, dev: ns });
+  for (const c of want) if (!have.has(c) || rebuilt) ops.push({ kind: 'addr.add', key, netns, dev: ns, cidr: c });
+  for (const c of have) if (!want.has(c) && !rebuilt) ops.push({ kind: 'addr.del', key, netns, dev: ns, cidr: c });
+  if (d.gateway && (a.defaultVia !== d.gateway || rebuilt)) ops.push({ kind: 'route.replace', key, netns, dst: 'default', via: d.gateway, dev: ns });
+  // No DHCP subnet has a gateway any more: drop the old default route (_set_default_route).
+  else if (!d.gateway && a.defaultVia && !rebuilt) ops.push({ kind: 'route.del', key, netns, dst: 'default', via: a.defaultVia });
   return ops;
 }
