@@ -48,8 +48,9 @@ export function dhcpEndpoint(dirty: DhcpDirty, log: Logger): RpcEndpoint {
       agent_updated: (_ctx, args) => {
         const payload = obj(args['payload']);
         if (!payload) return drop('agent_updated', 'payload is not an object');
-        // Python schedules a full resync when the agent is set admin-up again.
-        if (payload['admin_state_up'] === true) dirty.all('agent_updated');
+        // Python schedules a full resync on every agent_updated: admin up serves the
+        // networks again; admin down makes the server list none, so all are torn down.
+        dirty.all('agent_updated');
       },
     },
   };
