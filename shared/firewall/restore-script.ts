@@ -1,18 +1,22 @@
 /**
- * The one `iptables-restore --noflush` input that takes a family's filter table
- * from what `iptables-save` shows to the desired owned chains. Pure.
+ * The one `iptables-restore --noflush` table block that takes a table from what
+ * `iptables-save` shows to the desired owned chains. Pure. Used by the
+ * security-group firewall (filter table, {@link composeRestore}) and by the L3
+ * agent's router NAT (agents/l3/nat: raw, mangle, filter, nat), each with its
+ * own {@link TablePolicy}.
  *
  * Contract:
- * - Owned chains (`neutron-linuxbri-*`) are declared with `:chain - [0:0]`, which
+ * - Owned chains (`policy.isOwned`) are declared with `:chain - [0:0]`, which
  *   with --noflush creates or flushes them (checked on iptables-nft 1.8.9), then
- *   refilled: one atomic transaction, no window without rules.
+ *   refilled: one atomic transaction per table, no window without rules.
  * - Owned chains not desired are flushed, rules elsewhere that jump to them are
  *   deleted (`-D`), then they are removed (`-X`).
  * - Built-in chains are never flushed: the jumps into our chains are inserted only
  *   when missing and deduplicated when present more than once; other rules stay.
- * - `neutron-filter-top` is shared with other neutron components (Python's design):
- *   it is created if missing and gets our `-j neutron-linuxbri-local` once; it is
- *   removed only when nucleon owns nothing any more and the chain is otherwise empty.
+ * - Shared chains (Python's unwrapped `neutron-filter-top`, `neutron-postrouting-bottom`,
+ *   shared between neutron components) are created if missing and get our jumps
+ *   once (appended); one is removed only when nucleon owns nothing any more in the
+ *   table and the chain is otherwise empty.
  * - Returns null when the kernel already matches (rules compared as iptables-save
  *   prints them), so a re-apply changes nothing, not even counters.
  */
@@ -20,40 +24,71 @@ import { CH, FILTER_TOP, isOwnedChain } from './names.js';
 import { ruleTarget, type SavedTable } from './iptables-save.js';
 import type { OwnedFilterTable } from './types.js';
 
-interface Jump {
+/** A rule in a built-in or shared chain that enters one of our chains. */
+export interface TableJump {
   chain: string;
   target: string;
-  /** Python's `top=True`: first in the chain. Otherwise right after neutron-filter-top's jump. */
-  top: boolean;
+  /** Rule text after `-A chain ` as iptables-save prints it; default `-j <target>`. */
+  spec?: string;
+}
+
+export interface TablePolicy {
+  table: string;
+  isOwned: (chain: string) => boolean;
+  /** Unwrapped chains shared with other components (never in `isOwned`). */
+  shared: readonly string[];
+  /**
+   * In order. Into a built-in chain a missing jump is inserted right after the
+   * previous jump of this list into the same chain (first when there is none), so
+   * ours stay on top in Python's order; into a shared chain it is appended.
+   */
+  jumps: readonly TableJump[];
 }
 
 /** Python IptablesManager: filter-top at the top of FORWARD/OUTPUT, then the wrapped built-ins. */
-const JUMPS: Jump[] = [
-  { chain: 'FORWARD', target: FILTER_TOP, top: true },
-  { chain: 'OUTPUT', target: FILTER_TOP, top: true },
-  { chain: 'INPUT', target: CH.INPUT, top: false },
-  { chain: 'FORWARD', target: CH.FORWARD, top: false },
-  { chain: 'OUTPUT', target: CH.OUTPUT, top: false },
-  { chain: FILTER_TOP, target: CH.local, top: false },
-];
+export const LINUXBRIDGE_FILTER: TablePolicy = {
+  table: 'filter',
+  isOwned: isOwnedChain,
+  shared: [FILTER_TOP],
+  jumps: [
+    { chain: 'FORWARD', target: FILTER_TOP },
+    { chain: 'OUTPUT', target: FILTER_TOP },
+    { chain: 'INPUT', target: CH.INPUT },
+    { chain: 'FORWARD', target: CH.FORWARD },
+    { chain: 'OUTPUT', target: CH.OUTPUT },
+    { chain: FILTER_TOP, target: CH.local },
+  ],
+};
 
-const jumpLine = (chain: string, target: string): string => `-A ${chain} -j ${target}`;
+const specOf = (j: TableJump): string => j.spec ?? `-j ${j.target}`;
 /** `-A chain spec` → `-D chain spec`. */
 const deleteOf = (rule: string): string => `-D ${rule.slice(3)}`;
 
+/** The security-group firewall's filter table (linuxbridge names). */
 export function composeRestore(desired: OwnedFilterTable, saved: SavedTable): string | null {
+  return composeTableRestore(LINUXBRIDGE_FILTER, desired, saved);
+}
+
+/** Desired owned chains and their rules (`-A <owned chain> …`, in order). */
+export interface OwnedChains {
+  chains: readonly string[];
+  rules: readonly string[];
+}
+
+export function composeTableRestore(policy: TablePolicy, desired: OwnedChains, saved: SavedTable): string | null {
+  const { isOwned } = policy;
   const want = new Set(desired.chains);
-  const ownedNow = saved.chains.filter(isOwnedChain);
+  const ownedNow = saved.chains.filter(isOwned);
   const removed = new Set(ownedNow.filter((c) => !want.has(c)));
   const ownNothing = want.size === 0;
 
   // Working copy of non-owned chains, edited as the restore will edit them.
   const foreign = new Map<string, string[]>();
-  for (const c of saved.chains) if (!isOwnedChain(c)) foreign.set(c, [...(saved.rules.get(c) ?? [])]);
+  for (const c of saved.chains) if (!isOwned(c)) foreign.set(c, [...(saved.rules.get(c) ?? [])]);
   const edits: string[] = [];
 
   // 1. Rules outside our chains that point at chains going away.
-  for (const [chain, rules] of foreign) {
+  for (const [, rules] of foreign) {
     for (let i = rules.length - 1; i >= 0; i--) {
       const r = rules[i] ?? '';
       const t = ruleTarget(r);
@@ -67,16 +102,17 @@ export function composeRestore(desired: OwnedFilterTable, saved: SavedTable): st
   // but keep them in chain order for readability.
   edits.reverse();
 
-  // 2. neutron-filter-top: gone with us if nobody else uses it.
-  let dropFilterTop = false;
-  const topRules = foreign.get(FILTER_TOP);
-  if (ownNothing && topRules !== undefined && topRules.length === 0) {
-    dropFilterTop = true;
+  // 2. Shared chains: gone with us if nobody else uses them.
+  const dropShared: string[] = [];
+  for (const s of policy.shared) {
+    const sharedRules = foreign.get(s);
+    if (!ownNothing || sharedRules === undefined || sharedRules.length > 0) continue;
+    dropShared.push(s);
     for (const [chain, rules] of foreign) {
-      if (chain === FILTER_TOP) continue;
+      if (chain === s) continue;
       for (let i = rules.length - 1; i >= 0; i--) {
         const r = rules[i] ?? '';
-        if (ruleTarget(r) === FILTER_TOP) {
+        if (ruleTarget(r) === s) {
           edits.push(deleteOf(r));
           rules.splice(i, 1);
         }
@@ -85,31 +121,33 @@ export function composeRestore(desired: OwnedFilterTable, saved: SavedTable): st
   }
 
   // 3. Jumps into our chains: exactly once each.
-  const declareTop = !ownNothing && !foreign.has(FILTER_TOP);
-  if (declareTop) foreign.set(FILTER_TOP, []);
+  const declareShared = ownNothing ? [] : policy.shared.filter((s) => !foreign.has(s));
+  for (const s of declareShared) foreign.set(s, []);
   if (!ownNothing) {
-    for (const j of JUMPS) {
+    const shared = new Set(policy.shared);
+    policy.jumps.forEach((j, k) => {
       const rules = foreign.get(j.chain);
-      if (rules === undefined) continue; // a built-in chain always exists in iptables-save output
-      const line = jumpLine(j.chain, j.target);
+      if (rules === undefined) return; // a built-in chain always exists in `iptables-save -t <table>` output
+      const line = `-A ${j.chain} ${specOf(j)}`;
       let count = rules.filter((r) => r === line).length;
       while (count > 1) {
         edits.push(deleteOf(line));
         rules.splice(rules.indexOf(line), 1);
         count--;
       }
-      if (count === 1) continue;
-      // 1-based position for -I; appending in our own chain neutron-filter-top.
-      if (j.chain === FILTER_TOP) {
+      if (count === 1) return;
+      if (shared.has(j.chain)) {
         edits.push(line);
         rules.push(line);
-        continue;
+        return;
       }
-      const topAt = rules.indexOf(jumpLine(j.chain, FILTER_TOP));
-      const pos = j.top ? 1 : topAt + 2;
-      edits.push(`-I ${j.chain} ${pos} -j ${j.target}`);
+      // After the previous jump of ours in this chain that is present (1-based for -I).
+      let after = -1;
+      for (const p of policy.jumps.slice(0, k)) if (p.chain === j.chain) after = Math.max(after, rules.indexOf(`-A ${p.chain} ${specOf(p)}`));
+      const pos = after + 2;
+      edits.push(`-I ${j.chain} ${pos} ${specOf(j)}`);
       rules.splice(pos - 1, 0, line);
-    }
+    });
   }
 
   // Unchanged? Same owned chain set, same rules in each, no edits elsewhere.
@@ -120,15 +158,15 @@ export function composeRestore(desired: OwnedFilterTable, saved: SavedTable): st
     const now = saved.rules.get(c) ?? [];
     return now.length === rs.length && now.every((r, i) => r === rs[i]);
   });
-  if (sameRules && edits.length === 0 && !declareTop) return null;
+  if (sameRules && edits.length === 0 && declareShared.length === 0) return null;
 
-  const lines = ['*filter'];
-  if (declareTop) lines.push(`:${FILTER_TOP} - [0:0]`);
+  const lines = [`*${policy.table}`];
+  for (const s of declareShared) lines.push(`:${s} - [0:0]`);
   for (const c of desired.chains) lines.push(`:${c} - [0:0]`);
   for (const c of removed) lines.push(`:${c} - [0:0]`); // flush before -X
   lines.push(...edits, ...desired.rules);
   for (const c of removed) lines.push(`-X ${c}`);
-  if (dropFilterTop) lines.push(`-X ${FILTER_TOP}`);
+  for (const s of dropShared) lines.push(`-X ${s}`);
   lines.push('COMMIT', '');
   return lines.join('\n');
 }
