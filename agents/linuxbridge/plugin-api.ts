@@ -7,34 +7,6 @@ import { parseDeviceAnswer, type DeviceAnswer } from './model.js';
 
 /** Neutron sends status updates in chunks of 20 devices (rpc_resources_processing_step). */
 export const STATUS_CHUNK = 20;
-/** Details are asked for in chunks of 20 too, so the first ports of a burst come back early. */
-export const DETAILS_CHUNK = 20;
-/**
- * Chunks in flight at once: neutron-server's RPC worker serves calls concurrently
- * (greenthreads), and most of each call is database time, so a few in parallel finish
- * a burst sooner without flooding it.
- */
-export const IN_FLIGHT = 4;
-
-function chunk<T>(xs: T[], n: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < xs.length; i += n) out.push(xs.slice(i, i + n));
-  return out;
-}
-
-/** Like Promise.all over xs.map(fn), with at most `limit` calls running; order kept. */
-async function mapLimit<T, R>(xs: T[], limit: number, fn: (x: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(xs.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < xs.length) {
-      const i = next++;
-      out[i] = await fn(xs[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, xs.length) }, worker));
-  return out;
-}
 
 export interface DeviceListResult {
   devicesUp: string[];
@@ -51,23 +23,23 @@ export class LinuxBridgePluginApi {
   ) {}
 
   async getDevicesDetailsList(devices: string[]): Promise<DeviceAnswer[]> {
-    const chunks = chunk(devices, DETAILS_CHUNK);
-    const replies = await mapLimit(chunks, IN_FLIGHT, async (part) => {
-      const reply = await this.client.call<unknown>('get_devices_details_list', { devices: part, agent_id: this.agentId, host: this.host }, { version: '1.9' });
+    const out: DeviceAnswer[] = [];
+    // One call per 100 devices keeps a reply well under the broker's frame limits.
+    for (let i = 0; i < devices.length; i += 100) {
+      const chunk = devices.slice(i, i + 100);
+      const reply = await this.client.call<unknown>('get_devices_details_list', { devices: chunk, agent_id: this.agentId, host: this.host }, { version: '1.9' });
       if (!Array.isArray(reply)) throw new TypeError('get_devices_details_list: reply is not a list');
-      return reply.map(parseDeviceAnswer);
-    });
-    return replies.flat();
+      out.push(...reply.map(parseDeviceAnswer));
+    }
+    return out;
   }
 
   async updateDeviceList(up: string[], down: string[]): Promise<DeviceListResult> {
     const result: DeviceListResult = { devicesUp: [], failedDevicesUp: [], devicesDown: [], failedDevicesDown: [] };
-    const parts: Array<{ up: string[]; down: string[] }> = [];
-    for (let i = 0; i < Math.max(up.length, down.length); i += STATUS_CHUNK) parts.push({ up: up.slice(i, i + STATUS_CHUNK), down: down.slice(i, i + STATUS_CHUNK) });
-    const replies = await mapLimit(parts, IN_FLIGHT, (part) => this.client.call<Record<string, unknown> | null>('update_device_list', {
-      devices_up: part.up, devices_down: part.down, agent_id: this.agentId, host: this.host, refresh_tunnels: false,
-    }, { version: '1.9' }));
-    for (const reply of replies) {
+    for (let i = 0; i < Math.max(up.length, down.length); i += STATUS_CHUNK) {
+      const reply = await this.client.call<Record<string, unknown> | null>('update_device_list', {
+        devices_up: up.slice(i, i + STATUS_CHUNK), devices_down: down.slice(i, i + STATUS_CHUNK), agent_id: this.agentId, host: this.host, refresh_tunnels: false,
+      }, { version: '1.9' });
       const list = (k: string): string[] => (reply && Array.isArray(reply[k]) ? (reply[k] as unknown[]).map((x) => (typeof x === 'object' && x !== null && 'device' in x ? String((x as { device: unknown }).device) : String(x))) : []);
       result.devicesUp.push(...list('devices_up'));
       result.failedDevicesUp.push(...list('failed_devices_up'));
