@@ -1,44 +1,83 @@
 #!/usr/bin/env node
 /**
  * nucleon-l3-agent: drop-in for neutron-l3-agent (agent_mode=legacy).
- * This release registers with neutron-server as the Python agent does (topic
- * l3_agent, availability_zone, agent_mode and counts in configurations).
- * Routers come with the l3 issue.
+ * Wiring only: config → RPC consumers (l3_agent; network-update fanout) whose
+ * notifications mark routers dirty → reconcile runner (L3Agent.apply) → report_state
+ * with the router counts.
  */
+import { join } from 'node:path';
 import { L3AgentSchema } from '../../shared/config/index.js';
 import { bootAgent, runAgent, runMain, StartupError } from '../../shared/agent/boot.js';
 import { AGENT_KINDS } from '../../shared/agent/constants.js';
 import { l3Configurations } from '../../shared/agent/configurations.js';
+import { ExecaCommandRunner } from '../../shared/exec/command-runner.js';
+import { ReconcileRunner } from '../../shared/reconcile/runner.js';
+import { OsloRpcClient, OsloRpcServer } from '../../shared/rpc/index.js';
+import { DetachedProcessSupervisor } from '../../shared/process/supervisor.js';
+import { L3Agent } from './agent.js';
+import { L3PluginApi } from './plugin-api.js';
+import { L3_TOPIC, NETWORK_UPDATE_TOPIC, l3Endpoint } from './rpc-endpoints.js';
+import { routerNatPort } from './nat-port.js';
+
+const BRIDGED_DRIVERS = new Set(['linuxbridge', 'neutron.agent.linux.interface.BridgeInterfaceDriver']);
 
 runMain(AGENT_KINDS.l3.daemon, async () => {
   const boot = bootAgent('l3', process.argv.slice(2), L3AgentSchema);
-  const { config, host } = boot;
+  const { config, host, logger, connection } = boot;
   const meta = AGENT_KINDS.l3;
-  if (!config.DEFAULT.interface_driver) throw new StartupError('An interface driver must be specified ([DEFAULT] interface_driver)');
-  if (config.DEFAULT.agent_mode !== 'legacy') {
+  const c = config.DEFAULT;
+  if (!c.interface_driver) throw new StartupError('An interface driver must be specified ([DEFAULT] interface_driver)');
+  if (!BRIDGED_DRIVERS.has(c.interface_driver)) throw new StartupError(`[DEFAULT] interface_driver = ${c.interface_driver} is not supported by nucleon-l3-agent yet (linuxbridge)`);
+  if (c.agent_mode !== 'legacy') {
     // DVR is out of scope: refusing beats registering a mode we would not honour.
-    throw new StartupError(`[DEFAULT] agent_mode = ${config.DEFAULT.agent_mode} is not supported by nucleon-l3-agent (legacy only)`);
+    throw new StartupError(`[DEFAULT] agent_mode = ${c.agent_mode} is not supported by nucleon-l3-agent (legacy only)`);
   }
+  const runner = new ExecaCommandRunner({ logger });
+  const client = new OsloRpcClient(connection, { topic: 'q-l3-plugin', timeoutMs: c.rpc_response_timeout * 1000, maxTimeoutMs: c.rpc_response_max_timeout * 1000, backoffOnTimeout: true, logger });
+  const agent = new L3Agent({
+    plugin: new L3PluginApi(client, host),
+    runner,
+    supervisor: new DetachedProcessSupervisor({ pidDir: join(c.state_path, 'external', 'pids'), logger }),
+    nat: routerNatPort(runner, { enabled: c.enable_metadata_proxy, port: c.metadata_port, accessMark: c.metadata_access_mark, ingressMark: c.external_ingress_mark }),
+    logger,
+    statePath: c.state_path,
+    metadata: { enabled: c.enable_metadata_proxy, port: c.metadata_port, socket: c.metadata_proxy_socket },
+    handleInternalOnlyRouters: c.handle_internal_only_routers,
+  });
+  const loop = new ReconcileRunner({ apply: (w) => agent.apply(w), logger, minIntervalMs: 50, retryIntervalMs: 1000, maxIntervalMs: config.nucleon.resync_interval * 1000 });
+  const endpoint = l3Endpoint({
+    router: (id, reason) => loop.markDirty(`router:${id}`, reason),
+    network: (id, reason) => loop.markDirty(`network:${id}`, reason),
+    all: (reason) => loop.requestFullSync(reason),
+  }, logger);
+  const servers = [L3_TOPIC, NETWORK_UPDATE_TOPIC].map((topic) => new OsloRpcServer(connection, { topic, server: host, endpoints: [endpoint], logger }));
+  connection.onReconnect(() => loop.requestFullSync('broker reconnected'));
   runAgent(boot, {
     report: {
-      state: () => ({
-        binary: meta.binary,
-        host,
-        availability_zone: config.agent.availability_zone,
-        topic: meta.topic,
-        agent_type: meta.agentType,
-        configurations: l3Configurations({
-          agentMode: config.DEFAULT.agent_mode,
-          handleInternalOnlyRouters: config.DEFAULT.handle_internal_only_routers,
-          interfaceDriver: config.DEFAULT.interface_driver ?? '',
-          logAgentHeartbeats: config.agent.log_agent_heartbeats,
-          extensions: config.agent.extensions,
-          routers: 0,
-          exGwPorts: 0,
-          interfaces: 0,
-          floatingIps: 0,
-        }),
-      }),
+      onRevived: () => loop.requestFullSync('revived'),
+      state: () => {
+        const n = agent.counts();
+        return {
+          binary: meta.binary,
+          host,
+          availability_zone: config.agent.availability_zone,
+          topic: meta.topic,
+          agent_type: meta.agentType,
+          configurations: l3Configurations({
+            agentMode: c.agent_mode, handleInternalOnlyRouters: c.handle_internal_only_routers, interfaceDriver: c.interface_driver ?? '',
+            logAgentHeartbeats: config.agent.log_agent_heartbeats, extensions: config.agent.extensions,
+            routers: n.routers, exGwPorts: n.exGwPorts, interfaces: n.interfaces, floatingIps: n.floatingIps,
+          }),
+        };
+      },
     },
+    runner: loop,
+    onResync: (reason) => loop.requestFullSync(reason),
+    stopSteps: () => [
+      { name: 'reconcile loop', run: () => loop.stop() },
+      ...servers.map((s) => ({ name: `rpc server ${s.topic}`, run: () => s.stop() })),
+    ],
   });
+  for (const s of servers) await s.start();
+  loop.start();
 });

@@ -1,0 +1,206 @@
+/**
+ * The legacy L3 agent's reconcile loop. Notifications mark routers dirty; one apply:
+ * 1. refreshes the server's view: every router of this host on a full sync
+ *    (get_router_ids, then sync_routers in chunks), else sync_routers for the dirty
+ *    ones (a router the server no longer returns is gone);
+ * 2. per router: the qrouter namespace diffed against the kernel (ports, addresses,
+ *    floating IPs, routes) in one batch, all its NAT in one iptables-restore, the
+ *    metadata proxy; floating IP statuses reported when they change;
+ * 3. refuses HA and DVR routers with one clear line, their floating IPs ERROR;
+ * 4. after a full sync, removes the namespaces and proxies of routers no longer here.
+ */
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from '../../shared/logging/logger.js';
+import type { CommandRunner } from '../../shared/exec/command-runner.js';
+import { Executor } from '../../shared/reconcile/executor.js';
+import type { ApplyOutcome, ApplyWork } from '../../shared/reconcile/runner.js';
+import { writeFileAtomic } from '../../shared/reconcile/atomic-file.js';
+import { readAddresses, readLinks, type ActualLink } from '../../shared/drivers/ip-links.js';
+import type { DetachedProcessSupervisor } from '../../shared/process/supervisor.js';
+import { haproxyConfigPath, haproxyPidFile, renderHaproxyConfig } from '../../shared/metadata-proxy/haproxy.js';
+import { metadataProxySpec } from '../../shared/metadata-proxy/spec.js';
+import { metrics, opCountsByKind } from '../../shared/control/index.js';
+import { parseRouter, RouterPayloadError, routerNamespace, type Router } from './model.js';
+import { planRouterNetns, L3_ROUTE_PROTO, type ActualRouterNetns } from './kernel.js';
+import type { FipStatus, L3PluginApi } from './plugin-api.js';
+
+/** The router's NAT and filter rules, loaded atomically; supplied by agents/l3/nat. */
+export interface NatPort {
+  apply(router: Router, netns: string): Promise<void>;
+}
+
+export interface L3AgentDeps {
+  plugin: L3PluginApi;
+  runner: CommandRunner;
+  supervisor: DetachedProcessSupervisor;
+  nat: NatPort;
+  logger: Logger;
+  statePath: string;
+  metadata: { enabled: boolean; port: number; socket: string };
+  handleInternalOnlyRouters: boolean;
+}
+
+export class L3Agent {
+  private readonly routers = new Map<string, Router>();
+  private readonly fipStatuses = new Map<string, Record<string, FipStatus>>();
+  private readonly executor: Executor;
+
+  constructor(private readonly d: L3AgentDeps) {
+    this.executor = new Executor({ runner: d.runner, logger: d.logger });
+  }
+
+  counts(): { routers: number; exGwPorts: number; interfaces: number; floatingIps: number } {
+    let gw = 0, ifs = 0, fips = 0;
+    for (const r of this.routers.values()) { if (r.gateway) gw++; ifs += r.interfaces.length; fips += r.floatingIps.length; }
+    return { routers: this.routers.size, exGwPorts: gw, interfaces: ifs, floatingIps: fips };
+  }
+
+  known(): Router[] {
+    return [...this.routers.values()];
+  }
+
+  routersOnNetwork(networkId: string): string[] {
+    return [...this.routers.values()].filter((r) => r.gateway?.networkId === networkId || r.interfaces.some((i) => i.networkId === networkId)).map((r) => r.id);
+  }
+
+  async apply(work: ApplyWork): Promise<ApplyOutcome> {
+    const log = this.d.logger;
+    const failedKeys = new Map<string, Error>();
+    let ids: string[];
+    if (work.fullSync) {
+      ids = await this.d.plugin.getRouterIds();
+    } else {
+      const set = new Set<string>();
+      for (const k of work.keys) {
+        if (k.startsWith('router:')) set.add(k.slice(7));
+        else if (k.startsWith('network:')) for (const id of this.routersOnNetwork(k.slice(8))) set.add(id);
+      }
+      ids = [...set];
+    }
+    const fetched = new Map<string, Router>();
+    const invalid = new Set<string>();
+    if (ids.length > 0) {
+      for (const raw of await this.d.plugin.syncRouters(ids)) {
+        try {
+          const r = parseRouter(raw);
+          fetched.set(r.id, r);
+        } catch (err) {
+          const e = err instanceof RouterPayloadError ? err : new RouterPayloadError(undefined, String(err));
+          log.error({ router_id: e.routerId, why: e.reason }, 'unusable router payload; router left as it is');
+          if (e.routerId) { failedKeys.set(`router:${e.routerId}`, e); invalid.add(e.routerId.toLowerCase()); }
+        }
+      }
+    }
+    const rootLinks = await readLinks(this.d.runner);
+    let ops = 0;
+    for (const id of ids) {
+      if (invalid.has(id)) continue;
+      const r = fetched.get(id);
+      try {
+        if (!r || !r.adminStateUp) await this.unserve(id, r ? 'admin state down' : 'router gone from this agent');
+        else if (r.ha || r.distributed) await this.refuse(r);
+        else if (!r.gateway && !this.d.handleInternalOnlyRouters) await this.unserve(id, 'internal-only router and handle_internal_only_routers = False');
+        else ops += await this.serve(r, rootLinks);
+      } catch (err) {
+        log.error({ err, router_id: id }, 'router not reconciled; will retry');
+        failedKeys.set(`router:${id}`, err instanceof Error ? err : new Error(String(err)));
+      }
+    }
+    if (work.fullSync) await this.sweep(new Set(ids), failedKeys);
+    const c = this.counts();
+    metrics.resources('routers', c.routers);
+    return { failedKeys, ops };
+  }
+
+  private async serve(r: Router, rootLinks: Map<string, ActualLink>): Promise<number> {
+    const log = this.d.logger.child({ router_id: r.id });
+    const netns = routerNamespace(r.id);
+    const plan = planRouterNetns(r, await this.readNetns(netns), rootLinks);
+    if (plan.ops.length > 0) {
+      const res = await this.executor.apply(plan.ops);
+      const counts = opCountsByKind(plan.ops, res.failed);
+      metrics.applyObserved(res.durationMs, counts.applied, counts.failed);
+      if (res.failed.length > 0) {
+        await this.reportFips(r, 'ERROR');
+        throw res.failed[0]!.error;
+      }
+      log.info({ ops: plan.ops.length, devices: plan.devices }, 'router wired');
+    }
+    await this.d.nat.apply(r, netns);
+    await this.ensureMetadataProxy(r.id, netns);
+    const isNew = !this.routers.has(r.id);
+    this.routers.set(r.id, r);
+    await this.reportFips(r, 'ACTIVE');
+    if (isNew) log.info({ interfaces: r.interfaces.length, gateway: r.gateway?.id ?? null, floating_ips: r.floatingIps.length }, 'router served');
+    return plan.ops.length;
+  }
+
+  private async refuse(r: Router): Promise<void> {
+    const why = r.ha ? 'ha=true (keepalived) routers are not supported by nucleon-l3-agent' : 'distributed=true (DVR) routers are not supported by nucleon-l3-agent';
+    if (!this.fipStatuses.has(r.id) || this.routers.has(r.id)) this.d.logger.error({ router_id: r.id, why }, 'router refused');
+    if (this.routers.has(r.id)) await this.unserve(r.id, why);
+    await this.reportFips(r, 'ERROR');
+  }
+
+  /** update_floatingip_statuses when what the server was last told changes. */
+  private async reportFips(r: Router, status: FipStatus): Promise<void> {
+    const want: Record<string, FipStatus> = {};
+    for (const f of r.floatingIps) want[f.id] = status;
+    const prev = this.fipStatuses.get(r.id) ?? {};
+    // FIPs that left the router are DOWN, as in Neutron's process_floating_ip_addresses.
+    for (const id of Object.keys(prev)) if (!(id in want) && prev[id] !== 'DOWN') want[id] = 'DOWN';
+    const changed = Object.entries(want).filter(([id, s]) => prev[id] !== s);
+    if (changed.length === 0) { this.fipStatuses.set(r.id, want); return; }
+    await this.d.plugin.updateFloatingipStatuses(r.id, Object.fromEntries(changed));
+    this.fipStatuses.set(r.id, Object.fromEntries(Object.entries(want).filter(([, s]) => s !== 'DOWN')));
+    this.d.logger.info({ router_id: r.id, statuses: Object.fromEntries(changed) }, 'floating IP statuses reported');
+  }
+
+  private async ensureMetadataProxy(id: string, netns: string): Promise<void> {
+    const pidFile = haproxyPidFile(join(this.d.statePath, 'external', 'pids'), id);
+    if (!this.d.metadata.enabled) { await this.d.supervisor.stop(`haproxy:${id}`, { pidFile, marker: id }); return; }
+    const confPath = haproxyConfigPath(this.d.statePath, id);
+    await mkdir(join(this.d.statePath, 'ns-metadata-proxy'), { recursive: true });
+    await mkdir(join(this.d.statePath, 'external', 'pids'), { recursive: true });
+    // Neutron binds :: when the host has IPv6, which also takes IPv4 (v4-mapped).
+    const changed = await writeFileAtomic(confPath, renderHaproxyConfig({ resource: { kind: 'router', id }, unixSocketPath: this.d.metadata.socket, bindAddress: '::', port: this.d.metadata.port, user: 'root', group: 'root', pidFile }));
+    if (changed) await this.d.supervisor.stop(`haproxy:${id}`, { pidFile, marker: id });
+    await this.d.supervisor.ensure(metadataProxySpec({ resource: { kind: 'router', id }, confPath, pidFile, netns }));
+  }
+
+  private async unserve(id: string, why: string): Promise<void> {
+    const had = this.routers.delete(id);
+    await this.d.supervisor.stop(`haproxy:${id}`, { pidFile: haproxyPidFile(join(this.d.statePath, 'external', 'pids'), id), marker: id });
+    const existed = await this.d.runner.run(['ip', 'netns', 'del', routerNamespace(id)]).then(() => true, () => false);
+    await rm(haproxyConfigPath(this.d.statePath, id), { force: true });
+    const prev = this.fipStatuses.get(id);
+    this.fipStatuses.delete(id);
+    if (prev && Object.keys(prev).length > 0) {
+      await this.d.plugin.updateFloatingipStatuses(id, Object.fromEntries(Object.keys(prev).map((f) => [f, 'DOWN' as FipStatus]))).catch(() => undefined);
+    }
+    if (had || existed) this.d.logger.info({ router_id: id, why }, 'router removed: namespace, devices, NAT and proxy gone');
+  }
+
+  private async sweep(wanted: Set<string>, failedKeys: Map<string, Error>): Promise<void> {
+    const ns = await this.d.runner.run(['ip', '-json', 'netns', 'list']).then((r) => JSON.parse(r.stdout || '[]') as Array<{ name: string }>, () => []);
+    for (const n of ns) {
+      if (!n.name.startsWith('qrouter-')) continue;
+      const id = n.name.slice(8);
+      if (wanted.has(id)) continue; // served, refused or failed: handled above
+      try { await this.unserve(id, 'not hosted by this agent any more'); } catch (err) { failedKeys.set(`router:${id}`, err instanceof Error ? err : new Error(String(err))); }
+    }
+  }
+
+  private async readNetns(netns: string): Promise<ActualRouterNetns> {
+    const list = await this.d.runner.run(['ip', '-json', 'netns', 'list']).then((r) => JSON.parse(r.stdout || '[]') as Array<{ name: string }>, () => []);
+    if (!list.some((n) => n.name === netns)) return { exists: false, links: new Map(), addresses: [], ownRoutes: [], forwarding: false };
+    const [links, addresses, routes, fwd] = await Promise.all([
+      readLinks(this.d.runner, netns),
+      readAddresses(this.d.runner, netns),
+      this.d.runner.run(['ip', '-json', 'route', 'show', 'proto', String(L3_ROUTE_PROTO)], { netns }).then((r) => JSON.parse(r.stdout || '[]') as Array<{ dst?: string; gateway?: string }>, () => []),
+      this.d.runner.run(['sysctl', '-n', 'net.ipv4.ip_forward'], { netns }).then((r) => r.stdout.trim() === '1', () => false),
+    ]);
+    return { exists: true, links, addresses, ownRoutes: routes.filter((x) => x.dst).map((x) => ({ dst: x.dst!, via: x.gateway })), forwarding: fwd };
+  }
+}
