@@ -6,7 +6,10 @@
  * metadata_workers is not needed (the Python agent forks cpu_count // 2).
  *
  * Headers are bounded: more than MAX_HEADER_BYTES of request line plus headers
- * is refused by node's parser with 431 before any handler code runs.
+ * is refused by node's parser before any handler code runs, answered as eventlet
+ * (the Python agent's server) answers an over-long header: a bare 400 and close.
+ * eventlet's limits are 8 KiB per line and 64 KiB in all; 8 KiB in all is
+ * stricter and still far above what haproxy forwards for a metadata request.
  */
 import { chmod, mkdir, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
@@ -28,6 +31,11 @@ export class MetadataServer {
   constructor(private readonly o: MetadataServerOptions) {
     this.server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 120_000, headersTimeout: 30_000 }, (req, res) => {
       void o.handler.handle(req, res);
+    });
+    this.server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+      if (!socket.writable) return socket.destroy();
+      const reason = err.code === 'HPE_HEADER_OVERFLOW' ? 'Headers Too Large' : 'Bad Request';
+      socket.end(`HTTP/1.0 400 ${reason}\r\nConnection: close\r\nContent-length: 0\r\n\r\n`);
     });
     // haproxy keeps connections open between requests; idle ones should not pile up.
     this.server.keepAliveTimeout = 30_000;
