@@ -16,6 +16,7 @@ import type { CommandRunner } from '../../shared/exec/command-runner.js';
 import { Executor } from '../../shared/reconcile/executor.js';
 import type { ApplyOutcome, ApplyWork } from '../../shared/reconcile/runner.js';
 import { writeFileAtomic } from '../../shared/reconcile/atomic-file.js';
+import type { AddrOp, Op } from '../../shared/reconcile/ops.js';
 import { readAddresses, readLinks, type ActualLink } from '../../shared/drivers/ip-links.js';
 import type { DetachedProcessSupervisor } from '../../shared/process/supervisor.js';
 import { haproxyConfigPath, haproxyPidFile, renderHaproxyConfig } from '../../shared/metadata-proxy/haproxy.js';
@@ -126,6 +127,7 @@ export class L3Agent {
         throw res.failed[0]!.error;
       }
       log.info({ ops: plan.ops.length, devices: plan.devices }, 'router wired');
+      this.announce(netns, plan.ops);
     }
     await this.d.nat.apply(r, netns);
     await this.ensureMetadataProxy(r.id, netns);
@@ -134,6 +136,25 @@ export class L3Agent {
     await this.reportFips(r, 'ACTIVE');
     if (isNew) log.info({ interfaces: r.interfaces.length, gateway: r.gateway?.id ?? null, floating_ips: r.floatingIps.length }, 'router served');
     return plan.ops.length;
+  }
+
+  /**
+   * Gratuitous ARP for every address just added (a new gateway IP, a floating IP that
+   * moved here), so upstream neighbours update their caches at once. As Neutron's
+   * _arping: three single `arping -A -c 1 -w 2` spaced 2 s apart (a kernel bug drops updates
+   * sent closer), exit 1/2 tolerated, in the background: the apply does not wait.
+   */
+  private announce(netns: string, ops: readonly Op[]): void {
+    const added = ops.filter((o): o is AddrOp => o.kind === 'addr.add');
+    for (const a of added) {
+      const ip = a.cidr.split('/')[0]!;
+      void (async () => {
+        for (let i = 0; i < 3; i++) {
+          if (i > 0) await new Promise((r) => setTimeout(r, 2000).unref());
+          await this.d.runner.run(['arping', '-A', '-I', a.dev, '-c', '1', '-w', '2', ip], { netns }).catch(() => undefined);
+        }
+      })();
+    }
   }
 
   private async refuse(r: Router): Promise<void> {

@@ -13,6 +13,8 @@ export interface ShutdownOptions {
   steps: () => StopStep[];
   /** After this the process exits anyway (a hung broker must not block a restart). */
   graceMs?: number;
+  /** Longest wait for one step before the next runs. Default 2 s. */
+  stepTimeoutMs?: number;
   exit?: (code: number) => void;
 }
 
@@ -30,10 +32,17 @@ export function installShutdown(opts: ShutdownOptions): (reason: string) => Prom
     guard.unref();
     stopping = (async () => {
       for (const step of opts.steps()) {
+        // A step waiting on the broker or on an apply in flight must not hold the others:
+        // everything the daemon does is idempotent, the next start reconciles.
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<'late'>((res) => { timer = setTimeout(() => res('late'), opts.stepTimeoutMs ?? 2000); });
         try {
-          await step.run();
+          const r = await Promise.race([Promise.resolve(step.run()).then(() => 'done' as const), late]);
+          if (r === 'late') opts.logger.warn({ step: step.name, timeoutMs: opts.stepTimeoutMs ?? 2000 }, 'shutdown step did not finish in time; going on');
         } catch (err) {
           opts.logger.warn({ err, step: step.name }, 'shutdown step failed');
+        } finally {
+          clearTimeout(timer);
         }
       }
       clearTimeout(guard);

@@ -2,7 +2,7 @@
  * Runs nucleon daemons (dist/agents/<kind>/main.js) the way an operator would, with
  * Neutron INI files written per test, inside a TestNode namespace or on the host.
  */
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from './neutron.js';
@@ -34,7 +34,19 @@ export class ConfigDir {
     return path;
   }
 
+  /**
+   * Ends the processes that the daemons under test left running on purpose (dnsmasq,
+   * haproxy outlive an agent restart) and the files. They are recognised by this
+   * per-test directory on their command line, so nothing else is ever signalled.
+   */
   remove(): void {
+    for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+      let cmdline = '';
+      try { cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8'); } catch { continue; }
+      if (Number(pid) !== process.pid && cmdline.includes(this.dir)) {
+        try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone */ }
+      }
+    }
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -71,7 +71,7 @@ PKGS="neutron-server neutron-linuxbridge-agent neutron-openvswitch-agent neutron
 neutron-dhcp-agent neutron-metadata-agent python3-pymysql rabbitmq-server mariadb-server
 mariadb-client dnsmasq-base dnsmasq-utils haproxy iptables ebtables ipset conntrack
 openvswitch-switch iproute2 procps socat curl jq udhcpc sudo nftables iputils-ping isc-dhcp-client
-ethtool netcat-openbsd
+ethtool netcat-openbsd iputils-arping
 busybox"
 
 log() { echo "[$NAME $(( $(date +%s) - T0 ))s] $*" >&2; }
@@ -244,7 +244,9 @@ mechanism_drivers = linuxbridge,openvswitch,l2population
 extension_drivers = port_security
 
 [ml2_type_flat]
-flat_networks = physnet1
+# Any physical network name: every test uses a flat network of its own (a physnet can carry
+# only one flat network, so a shared name would make tests collide).
+flat_networks = *
 
 [ml2_type_vlan]
 network_vlan_ranges = physnet1

@@ -41,7 +41,7 @@ function runDaemon(kind: DaemonKind, files: string[]): Run {
 }
 
 test('a bad value stops the daemon with exit 78 and names file, section, option and value', async () => {
-  const base = conf.write('bad.conf', { DEFAULT: { host: 'nt-config', transport_url: 'rabbit://guest:guest@127.0.0.1:5672/' }, agent: { report_interval: 'soon' } });
+  const base = conf.write('bad.conf', { DEFAULT: { state_path: `${conf.dir}/state`, host: 'nt-config', transport_url: 'rabbit://guest:guest@127.0.0.1:5672/' }, agent: { report_interval: 'soon' } });
   const r = runDaemon('metadata', [base]);
   assert.equal(await r.code, 78);
   const line = r.lines.find((l) => l.includes('configuration error'));
@@ -56,7 +56,7 @@ test('a missing config file stops the daemon with exit 78 naming the file', asyn
 });
 
 test('a start-up check failure (mapped interface missing) exits 1 with the Python agent\'s words', async () => {
-  const base = conf.write('lb.conf', { DEFAULT: { host: 'nt-lbcheck', transport_url: 'rabbit://guest:guest@127.0.0.1:5672/' } });
+  const base = conf.write('lb.conf', { DEFAULT: { state_path: `${conf.dir}/state`, host: 'nt-lbcheck', transport_url: 'rabbit://guest:guest@127.0.0.1:5672/' } });
   const ini = conf.write('lb.ini', { linux_bridge: { physical_interface_mappings: 'physnet1:ntnosuchif0' }, vxlan: { enable_vxlan: false } });
   const r = runDaemon('linuxbridge', [base, ini]);
   assert.equal(await r.code, 1);
@@ -66,7 +66,7 @@ test('a start-up check failure (mapped interface missing) exits 1 with the Pytho
 test('an unreachable broker is a logged retry loop with backoff, and SIGTERM still stops cleanly', async () => {
   // A port that accepts nothing: bind, note the port, close.
   const port = await new Promise<number>((res) => { const s: Server = createServer(); s.listen(0, '127.0.0.1', () => { const a = s.address(); s.close(() => res(typeof a === 'object' && a ? a.port : 0)); }); });
-  const base = conf.write('nobroker.conf', { DEFAULT: { host: 'nt-nobroker', transport_url: `rabbit://guest:secretpw@127.0.0.1:${port}/` }, agent: { report_interval: 2 } });
+  const base = conf.write('nobroker.conf', { DEFAULT: { state_path: `${conf.dir}/state`, host: 'nt-nobroker', transport_url: `rabbit://guest:secretpw@127.0.0.1:${port}/` }, agent: { report_interval: 2 } });
   const r = runDaemon('l3', [base, conf.write('l3.ini', { DEFAULT: { interface_driver: 'linuxbridge' } })]);
   try {
     await waitFor(() => r.json.filter((l) => /AMQP connect/.test(String(l['msg'])) && l['level'] !== 'info').length >= 2, { timeoutMs: 15_000, description: 'two logged connection failures' });
@@ -81,7 +81,7 @@ test('an unreachable broker is a logged retry loop with backoff, and SIGTERM sti
 test('a broker without neutron-server: failed reports are logged and retried, the daemon stays up', async () => {
   // A control exchange no neutron-server consumes from: report_state calls go nowhere.
   const exchange = `nucleon-test-${randomBytes(3).toString('hex')}`;
-  const base = conf.write('noserver.conf', { DEFAULT: { host: 'nt-noserver', transport_url: 'rabbit://guest:guest@127.0.0.1:5672/', control_exchange: exchange }, agent: { report_interval: 1 } });
+  const base = conf.write('noserver.conf', { DEFAULT: { state_path: `${conf.dir}/state`, host: 'nt-noserver', transport_url: 'rabbit://guest:guest@127.0.0.1:5672/', control_exchange: exchange }, agent: { report_interval: 1 } });
   const r = runDaemon('metadata', [base]);
   try {
     await waitFor(() => r.json.filter((l) => l['msg'] === 'failed reporting state to neutron-server, will retry').length >= 2, { timeoutMs: 20_000, description: 'two failed reports' });

@@ -16,6 +16,8 @@ import { TestVm } from '../../harness/vm.js';
 
 const run = promisify(execFile);
 const PROJECT = 'nucleon-test';
+/** A physnet of this run's own: a physnet carries one flat network, so tests must not share one. */
+const PHYSNET = testName('l3phys');
 let server: NeutronServer;
 let node: TestNode;
 let lb: SpawnedProcess | undefined;
@@ -67,13 +69,13 @@ before(async () => {
   await node.exec(['ip', 'addr', 'add', '172.31.245.1/24', 'dev', deviceName('vt0')]);
   await node.exec(['ip', 'link', 'set', deviceName('vt0'), 'up']);
   const base = conf.write('neutron.conf', { DEFAULT: { host, transport_url: server.transportUrl, state_path: `${conf.dir}/state`, interface_driver: 'linuxbridge' }, agent: { report_interval: 5 }, nucleon: { resync_interval: 5 } });
-  lb = startDaemon(node, 'linuxbridge', [base, conf.write('linuxbridge_agent.ini', { linux_bridge: { physical_interface_mappings: `physnet1:${phys}` }, vxlan: { enable_vxlan: true, local_ip: '172.31.245.1' }, securitygroup: { enable_security_group: false } })]);
+  lb = startDaemon(node, 'linuxbridge', [base, conf.write('linuxbridge_agent.ini', { linux_bridge: { physical_interface_mappings: `${PHYSNET}:${phys}` }, vxlan: { enable_vxlan: true, local_ip: '172.31.245.1' }, securitygroup: { enable_security_group: false } })]);
   l3Files = [base, conf.write('l3_agent.ini', { DEFAULT: { agent_mode: 'legacy' } })];
   l3 = startDaemon(node, 'l3', l3Files);
   await waitForLog(lb, 'registered with neutron-server');
   await waitForLog(l3, 'registered with neutron-server');
 
-  const en = await neutronApi<{ network: { id: string } }>('/networks', 'POST', { network: { name: testName('ext'), project_id: PROJECT, 'router:external': true, 'provider:network_type': 'flat', 'provider:physical_network': 'physnet1' } });
+  const en = await neutronApi<{ network: { id: string } }>('/networks', 'POST', { network: { name: testName('ext'), project_id: PROJECT, 'router:external': true, 'provider:network_type': 'flat', 'provider:physical_network': PHYSNET } });
   extNetId = en.network.id;
   created.push({ kind: 'networks', id: extNetId });
   await neutronApi('/subnets', 'POST', { subnet: { network_id: extNetId, ip_version: 4, cidr: '198.51.100.0/24', gateway_ip: '198.51.100.1', enable_dhcp: false, allocation_pools: [{ start: '198.51.100.100', end: '198.51.100.200' }], project_id: PROJECT } });
@@ -123,7 +125,10 @@ test('a floating IP makes the VM reachable from outside and is its source addres
   const f = await neutronApi<{ floatingip: { id: string; floating_ip_address: string } }>('/floatingips', 'POST', { floatingip: { floating_network_id: extNetId, port_id: vmPort, project_id: PROJECT } });
   const fip = f.floatingip.floating_ip_address;
   await waitFor(() => inExt('ping', '-c', '1', '-W', '1', fip), { timeoutMs: 30_000, intervalMs: 500, description: 'external reaches the floating IP' });
-  assert.equal(await sourceSeenFromVm(), fip, 'VM traffic leaves with its floating IP');
+  // Eventually: the agent may apply the router again while the server settles the
+  // association (routers_updated after the status report); a new connection then
+  // leaves with the floating IP.
+  await waitFor(async () => (await sourceSeenFromVm()) === fip, { timeoutMs: 15_000, intervalMs: 500, description: 'VM traffic leaving with its floating IP' });
   await waitFor(async () => (await neutronApi<{ floatingip: { status: string } }>(`/floatingips/${f.floatingip.id}`)).floatingip.status === 'ACTIVE', { timeoutMs: 15_000, description: 'floating IP ACTIVE' });
   await neutronApi(`/floatingips/${f.floatingip.id}`, 'PUT', { floatingip: { port_id: null } });
   await waitFor(async () => !(await inExt('ping', '-c', '1', '-W', '1', fip)), { timeoutMs: 30_000, intervalMs: 500, description: 'floating IP cut' });

@@ -16,6 +16,8 @@ import { TestVm } from '../../harness/vm.js';
 
 const run = promisify(execFile);
 const PROJECT = 'nucleon-test';
+/** A physnet of this run's own: a physnet carries one flat network, so tests must not share one. */
+const PHYSNET = testName('lbphys');
 let server: NeutronServer;
 let node: TestNode;
 let agent: SpawnedProcess | undefined;
@@ -74,7 +76,7 @@ before(async () => {
   await node.exec(['ip', 'link', 'set', deviceName('vt1'), 'up']);
   files = [
     conf.write('neutron.conf', { DEFAULT: { host, transport_url: server.transportUrl, state_path: `${conf.dir}/state` }, agent: { report_interval: 5 } }),
-    conf.write('linuxbridge_agent.ini', { linux_bridge: { physical_interface_mappings: `physnet1:${phys}` }, vxlan: { enable_vxlan: true, local_ip: '172.31.250.1', l2_population: false }, securitygroup: { enable_security_group: false } }),
+    conf.write('linuxbridge_agent.ini', { linux_bridge: { physical_interface_mappings: `${PHYSNET}:${phys}` }, vxlan: { enable_vxlan: true, local_ip: '172.31.250.1', l2_population: false }, securitygroup: { enable_security_group: false } }),
   ];
   startAgent();
   await waitForLog(agent!, 'registered with neutron-server');
@@ -106,7 +108,7 @@ test('VXLAN network: compute ports go ACTIVE, VMs ping, another network with the
 });
 
 test('flat network: the mapped interface is enslaved and a network-owned tap is plugged by the agent', async () => {
-  const flat = await createNetwork('flat', { 'provider:network_type': 'flat', 'provider:physical_network': 'physnet1' }, '10.78.0.0/24');
+  const flat = await createNetwork('flat', { 'provider:network_type': 'flat', 'provider:physical_network': PHYSNET }, '10.78.0.0/24');
   const pc = await createPort(flat, '10.78.0.11');
   // A DHCP-style port: the agent, not Nova, enslaves its tap.
   const pn = await createPort(flat, '10.78.0.12', 'network:dhcp');
