@@ -1,25 +1,14 @@
 /**
  * [oslo_messaging_rabbit] → the options shared/rpc needs to declare queues and
- * exchanges exactly as the Python agents do (PROTOCOL.md A1). `RabbitConfig` is
- * structurally the RPC layer's `RabbitOptions`.
+ * exchanges exactly as the Python agents do (PROTOCOL.md A1).
  */
 import { ConfigError, CONFIG_ERROR_CODES } from './errors.js';
 import type { GroupOf } from './schema.js';
 import type { CommonSchema } from './schemas/common.js';
+import type { RabbitOptions } from '../rpc/options.js';
 
-export interface RabbitConfig {
-  amqpDurableQueues: boolean;
-  amqpAutoDelete: boolean;
-  rabbitHaQueues: boolean;
-  rabbitQuorumQueue: boolean;
-  rabbitQuorumDeliveryLimit: number;
-  rabbitQuorumMaxMemoryLength: number;
-  rabbitQuorumMaxMemoryBytes: number;
-  rabbitTransientQueuesTtl: number;
-  heartbeatTimeoutThreshold: number;
-  rabbitLoginMethod: 'AMQPLAIN' | 'PLAIN';
-  kombuMissingConsumerRetryTimeout: number;
-}
+/** The RPC layer's own option type: one definition, read from the config here. */
+export type RabbitConfig = RabbitOptions;
 
 type RabbitGroup = GroupOf<(typeof CommonSchema)['oslo_messaging_rabbit']>;
 
