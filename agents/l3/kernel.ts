@@ -43,11 +43,15 @@ export function planRouterNetns(r: Router, a: ActualRouterNetns, rootLinks: Map<
   for (const l of a.links.values()) {
     if (l.name !== 'lo' && !wanted.has(l.name) && (l.name.startsWith('qr-') || l.name.startsWith('qg-'))) ops.push({ kind: 'link.del', key, netns, name: l.name });
   }
+  // A recreated veth comes back bare: the kernel dropped its addresses and the routes through it.
+  let recreated = false;
   for (const { port, kind, extra } of ports) {
     const { ns, tap } = routerDevices(kind, port.id);
     const inner = a.links.get(ns);
     const outer = rootLinks.get(tap);
-    if (!inner || !outer) {
+    const fresh = !inner || !outer;
+    if (fresh) {
+      recreated = true;
       if (outer) ops.push({ kind: 'link.del', key, name: tap });
       if (inner) ops.push({ kind: 'link.del', key, netns, name: ns });
       ops.push({ kind: 'link.add', key, name: tap, link: { type: 'veth', peer: ns, peerNetns: netns }, ...(port.mtu ? { mtu: port.mtu } : {}) });
@@ -61,7 +65,7 @@ export function planRouterNetns(r: Router, a: ActualRouterNetns, rootLinks: Map<
       if (!outer.up) ops.push({ kind: 'link.set', key, name: tap, up: true });
     }
     const want = new Set([...port.cidrs, ...extra]);
-    const have = new Set(inner ? a.addresses.filter((x) => x.dev === ns && x.family === 4).map((x) => x.cidr) : []);
+    const have = new Set(!fresh ? a.addresses.filter((x) => x.dev === ns && x.family === 4).map((x) => x.cidr) : []);
     for (const c of want) if (!have.has(c)) ops.push({ kind: 'addr.add', key, netns, dev: ns, cidr: c });
     for (const c of have) if (!want.has(c)) ops.push({ kind: 'addr.del', key, netns, dev: ns, cidr: c });
   }
@@ -71,7 +75,7 @@ export function planRouterNetns(r: Router, a: ActualRouterNetns, rootLinks: Map<
   const gwNext = r.gateway?.gateways[0];
   if (r.gateway && gwNext) desiredRoutes.push({ dst: 'default', via: gwNext, dev: routerDevices('qg', r.gateway.id).ns });
   for (const x of r.routes) desiredRoutes.push({ dst: x.destination, via: x.nexthop });
-  const haveRoutes = new Set(a.ownRoutes.map((x) => `${x.dst}|${x.via ?? ''}`));
+  const haveRoutes = new Set(recreated ? [] : a.ownRoutes.map((x) => `${x.dst}|${x.via ?? ''}`));
   const wantRoutes = new Set(desiredRoutes.map((x) => `${x.dst}|${x.via}`));
   for (const x of a.ownRoutes) if (!wantRoutes.has(`${x.dst}|${x.via ?? ''}`)) ops.push({ kind: 'route.del', key, netns, dst: x.dst, proto: L3_ROUTE_PROTO });
   for (const x of desiredRoutes) {
