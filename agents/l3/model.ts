@@ -3,6 +3,7 @@
  * boundary into the plain data the legacy L3 agent needs. A malformed router is
  * reported, never half-applied.
  */
+import { isIP } from 'node:net';
 
 export interface RouterPort {
   id: string;
@@ -31,15 +32,19 @@ export interface Router {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
-const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 
 function rec(v: unknown): Record<string, unknown> | undefined {
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
 }
 
+/** Dotted quad as the op renderers accept it (node's isIP: no leading zeros). */
 function isIpv4(s: unknown): s is string {
-  const m = typeof s === 'string' ? IPV4.exec(s) : null;
-  return !!m && m.slice(1).every((x) => Number(x) <= 255);
+  return typeof s === 'string' && isIP(s) === 4;
+}
+
+function isIpv4Cidr(s: unknown): s is string {
+  const m = typeof s === 'string' ? /^([^/]+)\/(\d{1,2})$/.exec(s) : null;
+  return !!m && isIpv4(m[1]) && Number(m[2]) <= 32;
 }
 
 export class RouterPayloadError extends Error {
@@ -68,7 +73,7 @@ function parsePort(v: unknown, what: string, routerId: string): RouterPort {
     if (isIpv4(gw)) gateways.push(gw);
   }
   const mtu = p['mtu'];
-  return { id: id.toLowerCase(), mac: mac.toLowerCase(), networkId: net.toLowerCase(), mtu: typeof mtu === 'number' && mtu >= 68 ? mtu : null, cidrs, gateways };
+  return { id: id.toLowerCase(), mac: mac.toLowerCase(), networkId: net.toLowerCase(), mtu: typeof mtu === 'number' && Number.isInteger(mtu) && mtu >= 68 && mtu <= 65535 ? mtu : null, cidrs, gateways };
 }
 
 export function parseRouter(v: unknown): Router {
@@ -81,7 +86,7 @@ export function parseRouter(v: unknown): Router {
   for (const x of Array.isArray(r['routes']) ? r['routes'] : []) {
     const o = rec(x);
     const dest = o?.['destination'], hop = o?.['nexthop'];
-    if (typeof dest === 'string' && /^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(dest) && isIpv4(hop)) routes.push({ destination: dest, nexthop: hop });
+    if (isIpv4Cidr(dest) && isIpv4(hop)) routes.push({ destination: dest, nexthop: hop });
   }
   const floatingIps: FloatingIp[] = [];
   for (const x of Array.isArray(r['_floatingips']) ? r['_floatingips'] : []) {
