@@ -103,3 +103,18 @@ test('l2_population: unicast VXLAN with FDB entries from the server, VMs on two 
   await nodes[0]!.node.exec(['bridge', 'fdb', 'del', '00:00:00:00:00:00', 'dev', detail[0]!.ifname, 'dst', nodes[1]!.ip]);
   await waitFor(async () => (await nodes[0]!.node.exec(['bridge', 'fdb', 'show', 'dev', detail[0]!.ifname])).includes(`00:00:00:00:00:00 dst ${nodes[1]!.ip}`), { timeoutMs: 40_000, intervalMs: 500, description: 'flooding entry restored' });
 });
+
+test('l2_population: restarting one node\'s agent loses no ping across the nodes', async () => {
+  const vmA = vms.find((v) => v.spec.cidr?.startsWith('10.80.0.21') === true)!;
+  const a = nodes[0]!;
+  const { execFile } = await import('node:child_process');
+  const pinger = new Promise<string>((res) => execFile('ip', ['netns', 'exec', vmA.spec.netns, 'ping', '-i', '0.1', '-w', '8', '10.80.0.22'], (_e, stdout) => res(String(stdout))));
+  await new Promise((r) => setTimeout(r, 1000));
+  await a.node.stopProcess(a.agent!, 10_000);
+  a.agent = startDaemon(a.node, 'linuxbridge', [`${conf.dir}/neutron-0.conf`, `${conf.dir}/lb-0.ini`]);
+  await waitForLog(a.agent, 'registered with neutron-server');
+  const out = await pinger;
+  const m = /(\d+) packets transmitted, (\d+) received/.exec(out);
+  assert.ok(m, out);
+  assert.equal(m[1], m[2], `no ping lost: ${m[0]}`);
+});
