@@ -126,6 +126,13 @@ export class DhcpAgent {
     // Kernel: namespace, veth, addresses, default route.
     const netns = dhcpNamespace(id);
     const actual = await this.readNetns(netns);
+    if (!actual.exists) {
+      // The namespace is gone (deleted by hand, by someone else, a reboot): a dnsmasq or
+      // proxy that still runs lives in the dead one and answers nobody; adopting it would
+      // keep it there. Stop them; they start again in the new namespace below.
+      await this.d.supervisor.stop(`dnsmasq:${id}`, { pidFile: confFile(this.d.conf.dhcp_confs, id, 'pid'), marker: id });
+      await this.d.supervisor.stop(`haproxy:${id}`, { pidFile: haproxyPidFile(join(this.d.statePath, 'external', 'pids'), id), marker: id });
+    }
     const dhcpSubnets = new Set(dhcpSubnetIds(raw));
     const cidrs: string[] = [];
     let gateway: string | undefined;
@@ -241,11 +248,14 @@ export class DhcpAgent {
     log.info({ why }, 'network no longer served: dnsmasq, proxy, namespace and files removed');
   }
 
-  /** After a full sync: anything of ours for a network the server no longer gives us. */
+  /**
+   * After a full sync: anything of ours for a network the server no longer gives us.
+   * Ours = a config dir under our dhcp_confs (Neutron's existing_dhcp_networks), not
+   * every qdhcp-* on the host: another DHCP agent on this host (a second state_path,
+   * a test node, Python during a migration) owns its own.
+   */
   private async sweep(failedKeys: Map<string, Error>): Promise<void> {
     const found = new Set<string>();
-    const ns = await this.d.runner.run(['ip', '-json', 'netns', 'list']).then((r) => JSON.parse(r.stdout || '[]') as Array<{ name: string }>, () => []);
-    for (const n of ns) if (n.name.startsWith('qdhcp-')) found.add(n.name.slice(6));
     for (const d of await readdir(this.d.conf.dhcp_confs).catch(() => [] as string[])) found.add(d);
     for (const id of found) {
       if (!/^[0-9a-f-]{36}$/.test(id)) continue;
