@@ -7,9 +7,10 @@
  *    floating IPs, routes) in one batch, all its NAT in one iptables-restore, the
  *    metadata proxy; floating IP statuses reported when they change;
  * 3. refuses HA and DVR routers with one clear line, their floating IPs ERROR;
- * 4. after a full sync, removes the namespaces and proxies of routers no longer here.
+ * 4. after a full sync, removes the namespaces and proxies of routers it served that are
+ *    no longer here (known by marker files, never by scanning every qrouter-*).
  */
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../../shared/logging/logger.js';
 import type { CommandRunner } from '../../shared/exec/command-runner.js';
@@ -131,6 +132,8 @@ export class L3Agent {
     }
     await this.d.nat.apply(r, netns);
     await this.ensureMetadataProxy(r.id, netns);
+    await mkdir(this.markerDir(), { recursive: true });
+    await writeFile(join(this.markerDir(), r.id), '');
     const isNew = !this.routers.has(r.id);
     this.routers.set(r.id, r);
     await this.reportFips(r, 'ACTIVE');
@@ -192,9 +195,14 @@ export class L3Agent {
 
   private async unserve(id: string, why: string): Promise<void> {
     const had = this.routers.delete(id);
+    // Only what this agent served: router_deleted is a fanout, and another agent on the
+    // same kernel may host that router.
+    const marked = await readdir(this.markerDir()).then((xs) => xs.includes(id), () => false);
+    if (!had && !marked) return;
     await this.d.supervisor.stop(`haproxy:${id}`, { pidFile: haproxyPidFile(join(this.d.statePath, 'external', 'pids'), id), marker: id });
     const existed = await this.d.runner.run(['ip', 'netns', 'del', routerNamespace(id)]).then(() => true, () => false);
     await rm(haproxyConfigPath(this.d.statePath, id), { force: true });
+    await rm(join(this.markerDir(), id), { force: true });
     const prev = this.fipStatuses.get(id);
     this.fipStatuses.delete(id);
     if (prev && Object.keys(prev).length > 0) {
@@ -203,14 +211,21 @@ export class L3Agent {
     if (had || existed) this.d.logger.info({ router_id: id, why }, 'router removed: namespace, devices, NAT and proxy gone');
   }
 
+  /**
+   * After a full sync: routers this agent served before (a marker file per router under
+   * $state_path/nucleon/routers, written when served) that the server no longer gives it.
+   * Not every qrouter-* on the host: several agents can share a kernel (tests, a node
+   * migrating from the Python agent), and their routers are not ours to remove.
+   */
   private async sweep(wanted: Set<string>, failedKeys: Map<string, Error>): Promise<void> {
-    const ns = await this.d.runner.run(['ip', '-json', 'netns', 'list']).then((r) => JSON.parse(r.stdout || '[]') as Array<{ name: string }>, () => []);
-    for (const n of ns) {
-      if (!n.name.startsWith('qrouter-')) continue;
-      const id = n.name.slice(8);
-      if (wanted.has(id)) continue; // served, refused or failed: handled above
+    for (const id of await readdir(this.markerDir()).catch(() => [] as string[])) {
+      if (wanted.has(id) || !/^[0-9a-f-]{36}$/.test(id)) continue;
       try { await this.unserve(id, 'not hosted by this agent any more'); } catch (err) { failedKeys.set(`router:${id}`, err instanceof Error ? err : new Error(String(err))); }
     }
+  }
+
+  private markerDir(): string {
+    return join(this.d.statePath, 'nucleon', 'routers');
   }
 
   private async readNetns(netns: string): Promise<ActualRouterNetns> {
