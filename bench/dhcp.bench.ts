@@ -39,7 +39,7 @@
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -243,6 +243,9 @@ class NucleonSide implements Side {
 
   async start(): Promise<void> {
     checkAbort();
+    // dnsmasq re-reads its hosts/opts files (SIGHUP) after dropping privileges:
+    // mkdtemp's 0700 would hide them and it would answer nobody
+    chmodSync(this.dir, 0o755);
     this.node = await TestNode.create(this.nodeNs);
     for (const argv of [
       ['ip', 'link', 'add', 'nu-phys0', 'type', 'veth', 'peer', 'name', 'nu-ext0'],
