@@ -10,6 +10,7 @@
  * 4. after a full sync, removes the namespaces and proxies of routers it served that are
  *    no longer here (known by marker files, never by scanning every qrouter-*).
  */
+import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../../shared/logging/logger.js';
@@ -151,7 +152,14 @@ export class L3Agent {
     const added = ops.filter((o): o is AddrOp => o.kind === 'addr.add');
     for (const a of added) {
       const ip = a.cidr.split('/')[0]!;
+      // The L2 agent enslaves the root end (tap<port>) asynchronously; an announcement
+      // sent before that reaches nobody, and neighbours would keep a stale MAC until
+      // their cache times out (a re-added router interface gets a new MAC). Wait for it.
+      const tap = `tap${a.dev.slice(3)}`;
       void (async () => {
+        for (let waited = 0; waited < 15_000 && !existsSync(`/sys/class/net/${tap}/master`); waited += 250) {
+          await new Promise((r) => setTimeout(r, 250).unref());
+        }
         for (let i = 0; i < 3; i++) {
           if (i > 0) await new Promise((r) => setTimeout(r, 2000).unref());
           await this.d.runner.run(['arping', '-A', '-I', a.dev, '-c', '1', '-w', '2', ip], { netns }).catch(() => undefined);
