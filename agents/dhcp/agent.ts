@@ -82,7 +82,10 @@ export class DhcpAgent {
       this.networks.clear();
       for (const n of all) if (typeof n['id'] === 'string') this.networks.set(n['id'], n);
       for (const id of this.networks.keys()) dirty.add(id);
-      this.readySent.clear();
+      // Tell the server again about every port only when it may have lost track (start,
+      // revived, reconnect); the periodic resync would otherwise repeat dhcp_ready_on_ports
+      // for every port of every network each interval.
+      if (work.reason.some((r) => r !== 'periodic')) this.readySent.clear();
     }
     for (const k of work.keys) {
       if (!k.startsWith('network:')) continue;
