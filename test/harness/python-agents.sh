@@ -47,14 +47,14 @@ pid_runs() { alive "$1" && tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -q
 # live (non-zombie) members of process group $1
 pgroup_members() {
   local p
-  for p in $(ps -e -o pid=,pgid= | awk -v g="$1" '$2 == g {print $1}'); do alive "$p" && echo "$p"; done
+  for p in $(ps -e -o pid=,pgid= | awk -v g="$1" '$2 == g {print $1}'); do if alive "$p"; then echo "$p"; fi; done
 }
 # live descendants of pid $1 (through /proc ppid links)
 descendants() {
   ps -e -o pid=,ppid= | awk -v root="$1" '
     { kids[$2] = kids[$2] " " $1 }
     END { n = split(kids[root], q, " "); while (n > 0) { p = q[n--]; print p; m = split(kids[p], c, " "); for (i = 1; i <= m; i++) q[++n] = c[i] } }' |
-    while read -r p; do alive "$p" && echo "$p"; done
+    while read -r p; do if alive "$p"; then echo "$p"; fi; done
 }
 
 py_write_node_conf() { # node dir
