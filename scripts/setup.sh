@@ -239,7 +239,12 @@ for _ in $(seq 1 10); do
   sleep 2
 done
 log "VM DHCP lease: $LEASE"
-PORT_STATUS=$(api GET "ports/$PORT" | jq -r .port.status)
+# ACTIVE once both the L2 agent and dnsmasq (dhcp_ready_on_ports) have reported the port.
+for _ in $(seq 1 30); do
+  PORT_STATUS=$(api GET "ports/$PORT" | jq -r .port.status)
+  [ "$PORT_STATUS" = ACTIVE ] && break
+  sleep 0.5
+done
 
 echo
 echo "GET $A/agents:"
