@@ -65,9 +65,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { TestNode, type SpawnedProcess } from '../test/harness/node-netns.js';
 import { runPrefix } from '../test/harness/names.js';
-import { API, ApiError, api, apiDelete, agents, deleteAgentRows, neutronTime, TRANSPORT } from './lib/api.js';
+import { API, ApiError, api, apiDelete, agents, deleteAgentRows, TRANSPORT } from './lib/api.js';
 import { harness, pythonNodePaths, readPidFile, REPO } from './lib/harness.js';
-import { cmdline, pidAlive, processTree, vmRssKb } from './lib/proc.js';
+import { osloLogTime, pythonAgentsFailed, relaunchPythonAgent, startPythonAgents, stopPythonAgent } from './lib/python-node.js';
+import { pidAlive, vmRssKb } from './lib/proc.js';
 import { formatTable, mapLimit, median, sleep } from './lib/util.js';
 import { agentTreeRssNoProxy, deleteRouterNamespaces, Pinger, pingOnce, plugStaticVm, routerHaproxyPid, routerStage, stopAllProxies, stopRouterProxies } from './lib/l3.js';
 
@@ -455,58 +456,23 @@ class PythonSide implements Side {
   async start(): Promise<void> {
     checkAbort();
     this.started = true;
-    const up = harness(['up', '--python-agents-only', '--no-wait'], this.host);
-    const code = await up.done;
-    if (code !== 0) throw new Error(`harness up --python-agents-only failed (${code}): ${up.output.slice(-10).join(' | ')}`);
-    const launch = Math.floor((readPidFile(this.host, 'l3.launch') ?? Date.now()) / 1000) * 1000;
-    const until = Date.now() + 90_000;
-    for (;;) {
-      checkAbort();
-      const why = this.failed();
-      if (why) throw new Error(why);
-      const rows = await agents([this.host]).catch(() => []);
-      const alive = rows.filter((a) => a.alive && a.started_at !== null && neutronTime(a.started_at) >= launch);
-      if (new Set(alive.map((a) => a.agent_type)).size >= 4) return;
-      if (Date.now() > until) throw new Error(`python agents on ${this.host}: ${alive.length}/4 alive after 90 s (logs ${this.paths.logs})`);
-      await sleep(250);
-    }
+    await startPythonAgents({ host: this.host, launchFile: 'l3.launch', logs: this.paths.logs, failed: () => this.failed(), checkAbort });
   }
 
   l3Pid(): number | undefined { return readPidFile(this.host, 'l3.pid'); }
 
   failed(): string | undefined {
-    for (const a of ['linuxbridge', 'l3']) {
-      const pid = readPidFile(this.host, `${a}.pid`);
-      if (pid === undefined || !pidAlive(pid)) return `python ${a} agent is not running (log ${join(this.paths.logs, `${a}.log`)})`;
-    }
-    return undefined;
+    return pythonAgentsFailed(this.host, ['linuxbridge', 'l3'], this.paths.logs);
   }
 
-  async stopL3(): Promise<number> {
-    const pid = this.l3Pid();
-    if (pid === undefined) throw new Error('python l3 agent: no pid file');
-    const kin = processTree(pid);
-    const t = Date.now();
-    process.kill(pid, 'SIGTERM');
-    while (pidAlive(pid) && Date.now() - t < STOP_GRACE_MS) await sleep(50);
-    if (pidAlive(pid)) { try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ } }
-    const stopMs = Date.now() - t;
-    await sleep(300);
-    // its privsep daemons (process group, carrying this node's config)
-    for (const k of kin) if (k !== pid && pidAlive(k) && cmdline(k).includes(this.paths.nodeConf)) { try { process.kill(k, 'SIGTERM'); } catch { /* gone */ } }
-    return stopMs;
+  stopL3(): Promise<number> {
+    return stopPythonAgent({ host: this.host, agent: 'l3', nodeConf: this.paths.nodeConf, graceMs: STOP_GRACE_MS });
   }
 
   async relaunchL3(): Promise<number> {
     const logFile = join(this.paths.logs, 'l3.log');
     this.logOffset = existsSync(logFile) ? readFileSync(logFile).length : 0;
-    checkAbort();
-    const up = harness(['up', '--python-agents-only', '--no-wait'], this.host);
-    const code = await up.done;
-    if (code !== 0) throw new Error(`harness up (l3 relaunch) failed (${code}): ${up.output.slice(-10).join(' | ')}`);
-    const launch = readPidFile(this.host, 'l3.launch');
-    if (launch === undefined) throw new Error('python l3 agent: no launch file after relaunch');
-    return launch;
+    return relaunchPythonAgent(this.host, 'l3', checkAbort);
   }
 
   syncMark(launch: number, ids: string[]): number | undefined {
@@ -518,8 +484,7 @@ class PythonSide implements Side {
       const m = PY_DONE.exec(l);
       if (!m || !want.has(m[8]!)) continue;
       want.delete(m[8]!);
-      // oslo.log writes local time
-      last = Math.max(last, new Date(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!, +m[7]!).getTime());
+      last = Math.max(last, osloLogTime(m));
     }
     return want.size === 0 ? last - launch : undefined;
   }

@@ -42,8 +42,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { TestNode, type SpawnedProcess } from '../test/harness/node-netns.js';
 import { runPrefix } from '../test/harness/names.js';
-import { API, api, apiDelete, agents, deleteAgentRows, neutronTime, TRANSPORT } from './lib/api.js';
+import { API, api, apiDelete, agents, deleteAgentRows, TRANSPORT } from './lib/api.js';
 import { harness, pythonNodePaths, readPidFile, REPO } from './lib/harness.js';
+import { osloLogTime, pythonAgentsFailed, startPythonAgents } from './lib/python-node.js';
 import { cmdline, pidAlive, processTree, treeRss } from './lib/proc.js';
 import { formatTable, mapLimit, median, sleep, stats } from './lib/util.js';
 
@@ -291,33 +292,16 @@ class PythonSide implements Side {
   started = false;
   private readonly paths = pythonNodePaths(this.host);
 
-  /** `up --python-agents-only --no-wait`, then waits (abortable) for the node's four agent rows alive since the launch. */
   async start(): Promise<void> {
     checkAbort();
     this.started = true;
-    const up = harness(['up', '--python-agents-only', '--no-wait'], this.host);
-    const code = await up.done;
-    if (code !== 0) throw new Error(`harness up --python-agents-only failed (${code}): ${up.output.slice(-10).join(' | ')}`);
-    const launch = Math.floor((readPidFile(this.host, 'linuxbridge.launch') ?? Date.now()) / 1000) * 1000;
-    const until = Date.now() + 90_000;
-    for (;;) {
-      checkAbort();
-      const why = this.failed();
-      if (why) throw new Error(why);
-      const rows = await agents([this.host]).catch(() => []);
-      const alive = rows.filter((a) => a.alive && a.started_at !== null && neutronTime(a.started_at) >= launch);
-      if (new Set(alive.map((a) => a.agent_type)).size >= 4) return;
-      if (Date.now() > until) throw new Error(`python agents on ${this.host}: ${alive.length}/4 alive after 90 s (logs ${this.paths.logs})`);
-      await sleep(250);
-    }
+    await startPythonAgents({ host: this.host, launchFile: 'linuxbridge.launch', logs: this.paths.logs, failed: () => this.failed(), checkAbort });
   }
 
   agentPid(): number | undefined { return readPidFile(this.host, 'linuxbridge.pid'); }
 
   failed(): string | undefined {
-    const pid = this.agentPid();
-    if (pid === undefined || !pidAlive(pid)) return `python linuxbridge agent is not running (log ${join(this.paths.logs, 'linuxbridge.log')})`;
-    return undefined;
+    return pythonAgentsFailed(this.host, ['linuxbridge'], this.paths.logs);
   }
 
   async restart(taps: Set<string>, until: number): Promise<Resync> {
@@ -362,7 +346,7 @@ class PythonSide implements Side {
           if (!m || !taps.has(m[8]!) || seenDev.has(m[8]!)) continue;
           seenDev.add(m[8]!);
           // oslo.log writes local time
-          seen.push(new Date(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!, +m[7]!).getTime() - launch);
+          seen.push(osloLogTime(m) - launch);
         }
       }
       if (seenDev.size < taps.size) await sleep(POLL_MS);
