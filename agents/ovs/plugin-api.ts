@@ -1,0 +1,61 @@
+/**
+ * The OVS agent's calls to q-plugin that the resource cache does not cover
+ * (PluginApi, PROTOCOL.md B4): update_device_list with port ids as device names
+ * (the OVS agent's devices are iface-ids), in chunks of 20, and tunnel_sync.
+ * agent_id is "ovs-agent-<host>", as the Python agent sends it (wire-samples).
+ */
+import type { OsloRpcClient } from '../../shared/rpc/index.js';
+
+export const STATUS_CHUNK = 20;
+
+export interface DeviceListResult {
+  devicesUp: string[];
+  failedDevicesUp: string[];
+  devicesDown: string[];
+  failedDevicesDown: string[];
+}
+
+export interface TunnelEndpoint { ipAddress: string; host: string | undefined; udpPort: number | undefined }
+
+export class OvsPluginApi {
+  readonly agentId: string;
+  constructor(
+    private readonly client: OsloRpcClient,
+    private readonly host: string,
+  ) {
+    this.agentId = `ovs-agent-${host}`;
+  }
+
+  /**
+   * refreshTunnels asks the l2pop driver to send this agent the full FDB of the
+   * networks of these ports again (Python sets it on its first loop after a start).
+   */
+  async updateDeviceList(up: string[], down: string[], refreshTunnels: boolean): Promise<DeviceListResult> {
+    const result: DeviceListResult = { devicesUp: [], failedDevicesUp: [], devicesDown: [], failedDevicesDown: [] };
+    for (let i = 0; i < Math.max(up.length, down.length); i += STATUS_CHUNK) {
+      const reply = await this.client.call<Record<string, unknown> | null>('update_device_list', {
+        devices_up: up.slice(i, i + STATUS_CHUNK), devices_down: down.slice(i, i + STATUS_CHUNK), agent_id: this.agentId, host: this.host, refresh_tunnels: refreshTunnels,
+      }, { version: '1.9' });
+      const list = (k: string): string[] => (reply && Array.isArray(reply[k]) ? (reply[k] as unknown[]).map((x) => (typeof x === 'object' && x !== null && 'device' in x ? String((x as { device: unknown }).device) : String(x))) : []);
+      result.devicesUp.push(...list('devices_up'));
+      result.failedDevicesUp.push(...list('failed_devices_up'));
+      result.devicesDown.push(...list('devices_down'));
+      result.failedDevicesDown.push(...list('failed_devices_down'));
+    }
+    return result;
+  }
+
+  /** Registers our VTEP and returns every known one (PluginApi tunnel_sync 1.4). */
+  async tunnelSync(tunnelIp: string, tunnelType: string): Promise<TunnelEndpoint[]> {
+    const reply = await this.client.call<Record<string, unknown> | null>('tunnel_sync', { tunnel_ip: tunnelIp, tunnel_type: tunnelType, host: this.host }, { version: '1.4' });
+    const tunnels = reply && Array.isArray(reply['tunnels']) ? reply['tunnels'] : [];
+    const out: TunnelEndpoint[] = [];
+    for (const t of tunnels) {
+      if (!t || typeof t !== 'object') continue;
+      const r = t as Record<string, unknown>;
+      if (typeof r['ip_address'] !== 'string') continue;
+      out.push({ ipAddress: r['ip_address'], host: typeof r['host'] === 'string' ? r['host'] : undefined, udpPort: typeof r['udp_port'] === 'number' ? r['udp_port'] : undefined });
+    }
+    return out;
+  }
+}
