@@ -42,6 +42,40 @@ export class TestVm {
     return vm;
   }
 
+  /**
+   * Plugs the VM as os-vif does on an Open vSwitch host: veth tap<port[:11]> added to
+   * br-int in ONE ovs-vsctl transaction with the external_ids Nova sets (iface-id,
+   * iface-status, attached-mac, vm-uuid). On the userspace (netdev) datapath the VM
+   * side needs tx checksum offload off, or TCP fails (KERNEL.md §1).
+   */
+  static async plugOvs(node: TestNode, spec: VmSpec & { vsctl: (args: string[]) => Promise<string>; bridge?: string; mtu?: number }): Promise<TestVm> {
+    const vm = new TestVm({ ...spec, plugToBridge: false }, node);
+    vm.ovs = { vsctl: spec.vsctl, bridge: spec.bridge ?? 'br-int' };
+    await run('ip', ['netns', 'add', spec.netns]);
+    try {
+      await run('ip', ['-n', spec.netns, 'link', 'set', 'lo', 'up']);
+      await run('ip', ['-n', node.netns, 'link', 'add', vm.tap, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', spec.netns]);
+      await run('ip', ['-n', spec.netns, 'link', 'set', 'eth0', 'address', spec.mac]);
+      if (spec.mtu) {
+        await run('ip', ['-n', spec.netns, 'link', 'set', 'eth0', 'mtu', String(spec.mtu)]);
+        await run('ip', ['-n', node.netns, 'link', 'set', vm.tap, 'mtu', String(spec.mtu)]);
+      }
+      await run('ip', ['netns', 'exec', spec.netns, 'ethtool', '-K', 'eth0', 'tx', 'off']).catch(() => undefined);
+      if (spec.cidr) await run('ip', ['-n', spec.netns, 'addr', 'add', spec.cidr, 'dev', 'eth0']);
+      await run('ip', ['-n', spec.netns, 'link', 'set', 'eth0', 'up']);
+      if (spec.gateway) await run('ip', ['-n', spec.netns, 'route', 'add', 'default', 'via', spec.gateway]);
+      await run('ip', ['-n', node.netns, 'link', 'set', vm.tap, 'up']);
+      await spec.vsctl(['--', '--may-exist', 'add-port', vm.ovs.bridge, vm.tap, '--', 'set', 'Interface', vm.tap,
+        `external_ids:iface-id=${spec.portId}`, 'external_ids:iface-status=active', `external_ids:attached-mac="${spec.mac}"`, `external_ids:vm-uuid=${spec.netns}`]);
+    } catch (err) {
+      await vm.unplug();
+      throw err;
+    }
+    return vm;
+  }
+
+  private ovs: { vsctl: (args: string[]) => Promise<string>; bridge: string } | undefined;
+
   /** True when `count` pings to ip all come back (iputils ping, 1 s deadline each). */
   async ping(ip: string, count = 2, timeoutSec = 3): Promise<boolean> {
     try {
@@ -53,6 +87,7 @@ export class TestVm {
   }
 
   async unplug(): Promise<void> {
+    if (this.ovs) await this.ovs.vsctl(['--', '--if-exists', 'del-port', this.ovs.bridge, this.tap]).catch(() => undefined);
     await run('ip', ['-n', this.node.netns, 'link', 'del', this.tap]).catch(() => undefined);
     await run('ip', ['netns', 'del', this.spec.netns]).catch(() => undefined);
   }
