@@ -70,6 +70,19 @@ export interface BrIntFlowsInput {
   ports: WiredPort[];
   /** True when the openvswitch firewall renders tables 60 (priority ≥ 90) and 71–94. */
   firewallEnabled: boolean;
+  /**
+   * Neutron's prevent_arp_spoofing: ARP/NA/MAC anti-spoofing flows in tables 0, 24 and
+   * 25 for ports with port security (Python does it whenever the firewall driver is not
+   * the openvswitch one, i.e. iptables_hybrid or noop). Ignored when firewallEnabled.
+   * Default false.
+   */
+  preventArpSpoofing?: boolean;
+  /**
+   * ofports on br-int of ports that are plugged but must pass no traffic (not bound
+   * here, unknown to the server): Python's port_dead drop flow (table 0, priority 2).
+   * Admin-down WiredPorts get the same flow without being listed here.
+   */
+  deadOfports?: number[];
 }
 
 export interface BrTunFlowsInput {
@@ -84,6 +97,11 @@ export interface BrTunFlowsInput {
   fdb: L2popFdb;
   /** This node's VTEP (never a tunnel target). */
   localIp: string;
+  /**
+   * Cookie given to the flows that table 10's learn action creates in table 20 (Python
+   * gives them the agent's cookie, so its stale-flow sweep keeps them). Default: none.
+   */
+  learnCookie?: bigint;
 }
 
 export interface BrPhysFlowsInput {
