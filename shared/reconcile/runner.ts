@@ -15,6 +15,11 @@
  * - Every `maxIntervalMs` without a full sync, a periodic full sync runs (drift repair).
  *
  * A full sync gets every dirty key (backoff ignored: it reconciles everything anyway).
+ *
+ * Splitting work: an apply may hand back `deferredKeys` (keys of its work it chose not
+ * to do now, or new keys for follow-up work). They are marked dirty again without
+ * backoff and go into the next apply, together with whatever was marked meanwhile, so
+ * a long job done in slices never keeps a fresh trigger waiting for more than a slice.
  */
 import type { Logger } from '../logging/logger.js';
 import { KeyBackoff, type BackoffOptions } from './backoff.js';
@@ -26,6 +31,12 @@ export interface ApplyWork {
   keys: Set<string>;
   /** Why this apply runs (`startup`, `periodic`, `revived`, `retry`, reasons given to markDirty…). */
   reason: string[];
+  /**
+   * In a full sync: only why the full sync runs (reasons given to requestFullSync,
+   * `periodic`, `retry-full-sync`, `incremental-failed`), without markDirty's reasons,
+   * so an apply can tell a periodic pass from a sync someone asked for. Empty otherwise.
+   */
+  fullSyncReasons?: string[];
 }
 
 export interface ApplyOutcome {
@@ -33,6 +44,12 @@ export interface ApplyOutcome {
   failedKeys: Map<string, Error>;
   /** Ops executed, for status and the summary log. */
   ops?: number;
+  /**
+   * Work left for a later apply (the rest of a job done in slices): marked dirty again,
+   * without backoff, and handed to the next apply after `minIntervalMs`. May name keys
+   * that were not in this work. A key both failed and deferred counts as failed.
+   */
+  deferredKeys?: Iterable<string>;
 }
 
 export type ApplyFn = (work: ApplyWork) => Promise<ApplyOutcome>;
@@ -64,6 +81,8 @@ export interface LastApply {
   keys: number;
   failed: number;
   ops?: number;
+  /** Keys handed back for a later apply. */
+  deferred?: number;
   /** Set when the apply threw. */
   error?: string;
 }
@@ -94,6 +113,8 @@ export class ReconcileRunner {
   /** Keys of a thrown apply: they wait for the retry full sync instead of hammering. */
   private readonly held = new Set<string>();
   private reasons: string[] = [];
+  /** The subset of `reasons` that asked for the pending full sync. */
+  private fullReasons: string[] = [];
   private fullPending = false;
   private fullNotBefore = -Infinity;
   private lastStart = -Infinity;
@@ -144,6 +165,7 @@ export class ReconcileRunner {
     this.fullPending = true;
     this.fullNotBefore = -Infinity;
     this.addReason(reason);
+    this.addFullReason(reason);
     this.schedule();
   }
 
@@ -163,6 +185,10 @@ export class ReconcileRunner {
 
   private addReason(r: string): void {
     if (!this.reasons.includes(r) && this.reasons.length < MAX_REASONS) this.reasons.push(r);
+  }
+
+  private addFullReason(r: string): void {
+    if (!this.fullReasons.includes(r) && this.fullReasons.length < MAX_REASONS) this.fullReasons.push(r);
   }
 
   private cancelTimer(): void {
@@ -204,6 +230,7 @@ export class ReconcileRunner {
       this.fullPending = true;
       this.fullNotBefore = -Infinity;
       this.addReason('periodic');
+      this.addFullReason('periodic');
     }
     const fullSync = this.fullPending && this.fullNotBefore <= now;
     const keys = new Set<string>();
@@ -215,13 +242,17 @@ export class ReconcileRunner {
     if (fullSync) this.held.clear();
     const reason = this.reasons;
     this.reasons = [];
-    if (fullSync) this.fullPending = false;
+    const fullSyncReasons = fullSync ? this.fullReasons : [];
+    if (fullSync) {
+      this.fullPending = false;
+      this.fullReasons = [];
+    }
     this.lastStart = now;
 
     let outcome: ApplyOutcome | undefined;
     let thrown: unknown;
     try {
-      outcome = await this.applyFn({ fullSync, keys, reason });
+      outcome = await this.applyFn({ fullSync, keys, reason, fullSyncReasons });
     } catch (err) {
       thrown = err;
     }
@@ -234,6 +265,7 @@ export class ReconcileRunner {
       this.fullPending = true;
       this.fullNotBefore = end + this.retryInterval;
       this.addReason(fullSync ? 'retry-full-sync' : 'incremental-failed');
+      this.addFullReason(fullSync ? 'retry-full-sync' : 'incremental-failed');
       const error = thrown instanceof Error ? thrown.message : String(thrown);
       this.lastApply = { at: now, durationMs, fullSync, keys: keys.size, failed: keys.size, error };
       this.log?.error({ err: thrown, durationMs, fullSync, keys: keys.size, reason }, 'reconcile apply threw; full sync scheduled');
@@ -244,10 +276,17 @@ export class ReconcileRunner {
       this.dirty.add(k);
       this.backoff.fail(k, err, end);
     }
-    for (const k of keys) if (!outcome.failedKeys.has(k)) this.backoff.succeed(k);
+    // Deferred keys were not attempted: dirty again, their backoff (if any) untouched.
+    const deferred = new Set<string>();
+    for (const k of outcome.deferredKeys ?? []) {
+      if (outcome.failedKeys.has(k)) continue;
+      deferred.add(k);
+      this.dirty.add(k);
+    }
+    for (const k of keys) if (!outcome.failedKeys.has(k) && !deferred.has(k)) this.backoff.succeed(k);
     if (fullSync) {
       // A full sync reconciled everything: keys it did not report are in sync.
-      for (const [k] of [...this.backoff.entries()]) if (!outcome.failedKeys.has(k)) this.backoff.succeed(k);
+      for (const [k] of [...this.backoff.entries()]) if (!outcome.failedKeys.has(k) && !deferred.has(k)) this.backoff.succeed(k);
       this.lastFullSyncAt = now;
     }
     this.lastApply = {
@@ -257,8 +296,9 @@ export class ReconcileRunner {
       keys: keys.size,
       failed: outcome.failedKeys.size,
       ...(outcome.ops !== undefined ? { ops: outcome.ops } : {}),
+      ...(deferred.size > 0 ? { deferred: deferred.size } : {}),
     };
-    const summary = { durationMs, keys: keys.size, failed: outcome.failedKeys.size, fullSync, ops: outcome.ops, reason };
+    const summary = { durationMs, keys: keys.size, failed: outcome.failedKeys.size, fullSync, ops: outcome.ops, reason, ...(deferred.size > 0 ? { deferred: deferred.size } : {}) };
     if (outcome.failedKeys.size > 0) {
       this.log?.info({ ...summary, failedKeys: [...outcome.failedKeys.keys()].slice(0, 20) }, 'reconcile apply');
     } else {
