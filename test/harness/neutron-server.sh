@@ -15,6 +15,9 @@
 #   up --python-agents-only [--no-wait]
 #                      only the Python agents (neutron-server must already run); --no-wait
 #                      returns right after launching them
+#   up --python-agents[-only] --ovs-agent [--no-wait]
+#                      the node runs a private Open vSwitch (netdev datapath) and Debian's
+#                      neutron-openvswitch-agent instead of the four agents above
 #   status             exit 0 if neutron-server runs and the API answers, 3 otherwise
 #   env                shell-sourceable NUCLEON_TEST_* variables (eval "$(... env)")
 #   down [--purge]     stop what `up` started (recorded PIDs only; a RabbitMQ/MariaDB that
@@ -43,6 +46,10 @@
 #   PIDs $PIDS/python/<node>/<agent>.pid (+ .launch, epoch ms), logs $LOG/python/<node>/.
 #   `down` without NUCLEON_PY_NODE stops every node recorded there. Note: these agents take
 #   part in scheduling (networks/routers without an agent may be auto-scheduled to them).
+#   --ovs-agent nodes: ovsdb-server + ovs-vswitchd in the node netns (files under
+#   $STATE/python/<node>/ovs, logs beside the agent's), br-ex on py-phys0 (physnet1), the
+#   agent with ovsdb_connection on that switch's socket; e.g. bench:
+#                NUCLEON_PY_NODE=nt1234-po test/harness/neutron-server.sh up --python-agents-only --ovs-agent
 #
 # Everything started here is recorded under $STATE/pids; `down` stops only that.
 set -euo pipefail
@@ -386,19 +393,19 @@ lock() { mkdir -p "$STATE"; exec 9>"$STATE/.lock"; flock -w 600 9 || die "could 
 
 # ------------------------------------------------------------------ commands
 cmd_up() {
-  local py=0 install=1 debug=False a pyonly=0 pywait=""
+  local py=0 install=1 debug=False a pyonly=0 pyopts=()
   for a in "$@"; do
     case "$a" in
       --python-agents) py=1 ;;
       --python-agents-only) pyonly=1 ;;
-      --no-wait) pywait=--no-wait ;;
+      --no-wait|--ovs-agent) pyopts+=("$a") ;;
       --no-install) install=0 ;;
       --debug) debug=True ;;
       *) die "up: unknown option $a" ;;
     esac
   done
   need_root
-  if [ $pyonly = 1 ]; then lock; py_agents_up $pywait; return; fi
+  if [ $pyonly = 1 ]; then lock; py_agents_up "${pyopts[@]}"; return; fi
   [ $install = 1 ] && install_packages
   lock
   mkdir -p "$PIDS" "$LOG" "$CONF"
@@ -411,7 +418,7 @@ cmd_up() {
   echo "API:       http://127.0.0.1:$(api_port)/v2.0   (noauth: no token)"
   echo "Transport: $(transport_url)"
   echo "Configs:   $CONF   Logs: $LOG"
-  if [ $py = 1 ]; then py_agents_up $pywait; fi
+  if [ $py = 1 ]; then py_agents_up "${pyopts[@]}"; fi
 }
 
 cmd_down() {
@@ -479,6 +486,6 @@ case "$cmd" in
   down) cmd_down "$@" ;;
   status) cmd_status ;;
   env) print_env ;;
-  -h|--help|help) sed -n 2,47p "$0" ;;
-  *) sed -n 2,47p "$0" >&2; exit 2 ;;
+  -h|--help|help) sed -n 2,54p "$0" ;;
+  *) sed -n 2,54p "$0" >&2; exit 2 ;;
 esac
