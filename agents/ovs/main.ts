@@ -1,26 +1,54 @@
 #!/usr/bin/env node
 /**
  * nucleon-ovs-agent: drop-in for neutron-openvswitch-agent.
- * This release registers with neutron-server as the Python agent does, with the
- * switch's capabilities read from OVSDB. Like Python, it does not report while OVS
- * does not answer (the server must not bind ports to a host whose switch is down).
- * Bridges, flows and ports come with the l2-ovs issue.
+ * Wiring only: config → OVSDB (capabilities, then the live monitor) → resource cache
+ * (bulk_pull + neutron-vo pushes, as the Python agent's RemoteResourceCache) → RPC
+ * consumers (tunnel, dvr, l2pop: they mark keys dirty) → reconcile runner
+ * (OvsAgent.apply) → report_state with the device count. Like Python, it does not
+ * report while OVS does not answer (the server must not bind ports to a host whose
+ * switch is down).
  */
 import { hostname } from 'node:os';
+import { dirname } from 'node:path';
 import { OvsAgentSchema } from '../../shared/config/index.js';
 import { bootAgent, runAgent, runMain } from '../../shared/agent/boot.js';
-import { AGENT_KINDS, LOCAL_RESOURCE_VERSIONS } from '../../shared/agent/constants.js';
+import { AGENT_KINDS, LOCAL_RESOURCE_VERSIONS, SERVER_TOPICS } from '../../shared/agent/constants.js';
 import { ovsConfigurations, type OvsCapabilities } from '../../shared/agent/configurations.js';
 import { ExecaCommandRunner } from '../../shared/exec/command-runner.js';
 import { OvsVsctl } from '../../shared/drivers/ovs/ovs-vsctl.js';
+import { OvsdbMonitor } from '../../shared/drivers/ovs/ovsdb-monitor.js';
+import { OvsOfctl } from '../../shared/drivers/ovs/ovs-ofctl.js';
+import { FlowSync } from '../../shared/drivers/ovs/flow-sync.js';
+import { newRunCookie, formatCookie } from '../../shared/drivers/ovs/flow-cookie.js';
+import { ReconcileRunner } from '../../shared/reconcile/runner.js';
+import { OsloRpcClient, OsloRpcServer } from '../../shared/rpc/index.js';
+import { RemoteResourceCache, fetchDeviceDetails, fetchSecurityGroupInfo } from '../../shared/resource-cache/index.js';
+import { ConntrackZoneFlusher, zonesToFlush, type OvsFirewallRender } from './firewall/index.js';
+import { OvsAgent } from './agent.js';
+import type { OvsAgentConfig } from './desired.js';
+import { assembleFlows } from './flows-assembly.js';
+import { observedFromSnapshot } from './observe.js';
+import { ofportOf } from './observed.js';
+import { OvsPluginApi } from './plugin-api.js';
+import { parsePortDetails } from './port-facts.js';
+import { L2POP_TOPIC, OVS_TOPICS, ovsEndpoint } from './rpc-endpoints.js';
 
 const OVSDB_RETRY_MS = 5000;
 
+/** Where ovs-ofctl finds `<bridge>.mgmt`: $OVS_RUNDIR, else next to a unix OVSDB socket. */
+function ovsRundir(ovsdbConnection: string): string | undefined {
+  if (process.env['OVS_RUNDIR']) return process.env['OVS_RUNDIR'];
+  if (ovsdbConnection.startsWith('unix:')) return dirname(ovsdbConnection.slice(5));
+  return undefined;
+}
+
 runMain(AGENT_KINDS.ovs.daemon, async () => {
   const boot = bootAgent('ovs', process.argv.slice(2), OvsAgentSchema);
-  const { config, logger, host } = boot;
+  const { config, logger, host, connection } = boot;
   const meta = AGENT_KINDS.ovs;
-  const vsctl = new OvsVsctl(new ExecaCommandRunner({ logger }), config.ovs.ovsdb_connection, config.ovs.ovsdb_timeout);
+  const runner = new ExecaCommandRunner({ logger });
+  const vsctl = new OvsVsctl(runner, config.ovs.ovsdb_connection, config.ovs.ovsdb_timeout);
+  const RESYNC_INTERVAL_MS = config.nucleon.resync_interval * 1000;
 
   let capabilities: OvsCapabilities | undefined;
   for (let attempt = 1; capabilities === undefined; attempt++) {
@@ -37,9 +65,126 @@ runMain(AGENT_KINDS.ovs.daemon, async () => {
     logger.warn({ datapath_type: config.ovs.datapath_type, datapath_types: caps.datapath_types }, 'configured datapath_type is not among the switch datapath_types');
   }
 
+  const monitor = new OvsdbMonitor({ connection: config.ovs.ovsdb_connection, logger });
+  await monitor.start();
+
+  const agentConfig: OvsAgentConfig = {
+    integrationBridge: config.ovs.integration_bridge,
+    tunnelBridge: config.ovs.tunnel_bridge,
+    intPeerPatchPort: config.ovs.int_peer_patch_port,
+    tunPeerPatchPort: config.ovs.tun_peer_patch_port,
+    datapathType: config.ovs.datapath_type,
+    bridgeMappings: config.ovs.bridge_mappings,
+    tunnelTypes: config.agent.tunnel_types,
+    localIp: config.ovs.local_ip ?? undefined,
+    vxlanUdpPort: config.agent.vxlan_udp_port,
+    dontFragment: config.agent.dont_fragment,
+    tunnelCsum: config.agent.tunnel_csum,
+    l2Population: config.agent.l2_population,
+    arpResponder: config.agent.arp_responder,
+    // firewall_driver unset: Neutron loads no firewall (noop), and so do we.
+    firewallDriver: config.securitygroup.enable_security_group ? (config.securitygroup.firewall_driver ?? 'noop') : 'noop',
+  };
+  for (const t of agentConfig.tunnelTypes) if (t !== 'vxlan') logger.error({ tunnel_type: t }, 'tunnel type not supported (only vxlan); ignored');
+  if (!['openvswitch', 'noop', 'iptables_hybrid'].includes(agentConfig.firewallDriver)) {
+    logger.warn({ firewall_driver: agentConfig.firewallDriver }, 'unknown firewall_driver; ports get anti-spoofing only');
+  }
+  if (agentConfig.firewallDriver === 'iptables_hybrid') logger.warn('firewall_driver = iptables_hybrid is not implemented: ports get anti-spoofing flows only; use openvswitch');
+
+  const pluginClient = new OsloRpcClient(connection, {
+    topic: SERVER_TOPICS.plugin,
+    timeoutMs: config.DEFAULT.rpc_response_timeout * 1000,
+    maxTimeoutMs: config.DEFAULT.rpc_response_max_timeout * 1000,
+    backoffOnTimeout: true,
+    logger,
+  });
+  const cache = new RemoteResourceCache({ connection, client: pluginClient, host, logger });
+  const plugin = new OvsPluginApi(pluginClient, host);
+  const ofctl = new OvsOfctl(runner, { ...(ovsRundir(config.ovs.ovsdb_connection) ? { rundir: ovsRundir(config.ovs.ovsdb_connection)! } : {}) });
+  const flowSync = new FlowSync(ofctl, { logger });
+  // A new cookie per run: this run's flows replace the previous run's in one bundle per
+  // bridge, and what the previous run had that is no longer wanted goes with it.
+  const cookie = newRunCookie();
+  logger.info({ cookie: formatCookie(cookie) }, 'flow cookie of this run');
+  const flusher = new ConntrackZoneFlusher({ runner, datapathType: config.ovs.datapath_type, ...(ovsRundir(config.ovs.ovsdb_connection) ? { env: { OVS_RUNDIR: ovsRundir(config.ovs.ovsdb_connection)! } } : {}) });
+  let lastFirewall: OvsFirewallRender | undefined;
+  let pendingFirewall: OvsFirewallRender | undefined;
+
+  const agent = new OvsAgent({
+    config: agentConfig,
+    host,
+    runner,
+    logger,
+    plugin,
+    vsctlArgs: [`--db=${config.ovs.ovsdb_connection}`, `--timeout=${config.ovs.ovsdb_timeout}`],
+    observe: () => observedFromSnapshot(monitor.snapshot()),
+    waitForOfports: async (names, timeoutMs) => {
+      const end = Date.now() + timeoutMs;
+      while (Date.now() < end) {
+        const o = observedFromSnapshot(monitor.snapshot());
+        if (names.every((n) => ofportOf(o, n) !== undefined)) return;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+    // Pulls what the cache lacks (a port plugged before its push arrived), then answers locally.
+    portDetails: async (portId, device) => parsePortDetails(await fetchDeviceDetails(cache, device, portId, host)),
+    renderFlows: async ({ desired, observed, fdb }) => {
+      const wired = new Set(desired.wired.map((w) => w.device));
+      const deadOfports: number[] = [];
+      for (const t of desired.portTags.values()) {
+        const of = ofportOf(observed, t.port);
+        if (of !== undefined && !wired.has(t.port) && t.tag === 4095) deadOfports.push(of);
+      }
+      const sg = agentConfig.firewallDriver === 'openvswitch' ? await fetchSecurityGroupInfo(cache, desired.wired.map((w) => w.portId)) : {};
+      const a = assembleFlows({ config: agentConfig, desired, observed, fdb, deadOfports, logger, sgInfo: () => sg });
+      pendingFirewall = a.firewall;
+      return a.flows;
+    },
+    syncFlows: async (bridge, flows) => {
+      const r = await flowSync.syncFlows(bridge, flows, { cookie });
+      if (bridge === agentConfig.integrationBridge && pendingFirewall) {
+        // Removed rules or members must also stop connections conntrack already accepted.
+        const zones = zonesToFlush(lastFirewall, pendingFirewall);
+        for (const z of zones) {
+          try { await flusher.flushZone(z); logger.info({ zone: z }, 'conntrack zone flushed after a security-group change'); }
+          catch (err) { logger.error({ err, zone: z }, 'conntrack zone flush failed'); }
+        }
+        lastFirewall = pendingFirewall;
+      }
+      return { added: r.added, modified: r.modified, deleted: r.deleted };
+    },
+  });
+  const loop = new ReconcileRunner({ apply: (w) => agent.apply(w), logger, minIntervalMs: 20, retryIntervalMs: 1000, maxIntervalMs: RESYNC_INTERVAL_MS });
+
+  monitor.on('change', (ev) => {
+    const ifaces = [...ev.interfaces.added, ...ev.interfaces.changed, ...ev.interfaces.removed];
+    for (const i of ifaces) {
+      const id = i.external_ids['iface-id'];
+      if (id) loop.markDirty(`port:${id.toLowerCase()}`, 'ovsdb interface changed');
+    }
+    loop.markDirty('ovsdb', ev.resync ? 'ovsdb resynced' : 'ovsdb changed');
+  });
+  cache.on('changed', (ch) => {
+    switch (ch.resourceType) {
+      case 'Port': loop.markDirty(`port:${ch.id}`, `port ${ch.event}`); break;
+      case 'Network': loop.markDirty(`network:${ch.id}`, `network ${ch.event}`); break;
+      default: loop.markDirty('firewall', `${ch.resourceType} ${ch.event}`);
+    }
+  });
+
+  const endpoint = ovsEndpoint({
+    tunnelAdded: (ip, type) => { if (agent.onTunnel(ip, type, true)) loop.markDirty('tunnels', 'tunnel_update'); },
+    tunnelRemoved: (ip, type) => { if (agent.onTunnel(ip, type, false)) loop.markDirty('tunnels', 'tunnel_delete'); },
+    fdb: (change) => { for (const net of agent.onFdb(change)) loop.markDirty(`fdb:${net}`, `${change.op}_fdb_entries`); },
+  }, logger);
+  const topics: string[] = [...OVS_TOPICS, ...(agentConfig.l2Population ? [L2POP_TOPIC] : [])];
+  const servers = topics.map((topic) => new OsloRpcServer(connection, { topic, server: host, endpoints: [endpoint], logger }));
+
+  connection.onReconnect(() => loop.requestFullSync('broker reconnected'));
   runAgent(boot, {
     report: {
       resourceVersions: LOCAL_RESOURCE_VERSIONS,
+      onRevived: () => { void cache.refresh().catch((err: unknown) => logger.error({ err }, 'resource cache refresh failed')); loop.requestFullSync('revived'); },
       state: () => ({
         binary: meta.binary,
         host,
@@ -63,9 +208,20 @@ runMain(AGENT_KINDS.ovs.daemon, async () => {
           // Python: resource_provider_default_hypervisor, else the hypervisor's host name.
           defaultHypervisor: hostname(),
           resourceProviderHypervisors: {},
-          devices: 0,
+          devices: agent.devices,
         }),
       }),
     },
+    runner: loop,
+    stopSteps: () => [
+      { name: 'reconcile loop', run: () => loop.stop() },
+      ...servers.map((s) => ({ name: `rpc server ${s.topic}`, run: () => s.stop() })),
+      { name: 'resource cache', run: () => cache.stop() },
+      { name: 'ovsdb monitor', run: () => monitor.stop() },
+    ],
   });
+  for (const s of servers) await s.start();
+  await cache.start();
+  logger.info({ counts: cache.counts() }, 'resource cache filled');
+  loop.start();
 });

@@ -1,0 +1,232 @@
+/**
+ * nucleon-ovs-agent against the real neutron-server, on private Open vSwitch instances
+ * (netdev datapath) started by the test inside node namespaces:
+ * - nodes A and B: OVS + nucleon-ovs-agent; node C: nucleon-linuxbridge-agent; all three
+ *   with l2_population, VTEPs on one underlay (a Linux bridge in an underlay namespace).
+ *   On the OVS nodes the VTEP address sits on an OVS bridge that holds the underlay veth:
+ *   userspace tunnelling routes and ARPs through OVS's own tables (KERNEL.md §1).
+ * - ports turn ACTIVE; VMs on one network ping on one node, across the two OVS nodes and
+ *   between an OVS node and the Linux-bridge node (which must use the IANA port 4789:
+ *   the kernel's default VXLAN port is 8472, OVS's 4789); VMs on different networks do not;
+ * - security groups with the openvswitch firewall: ICMP allowed by a rule then blocked
+ *   again when it goes, a spoofed source address dropped, port security off passes;
+ * - drift: a flow and a tunnel port deleted by hand come back;
+ * - restart of node A's agent loses no ping.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { ensureNeutronServer, deleteAgents, neutronApi, waitFor, type NeutronServer } from '../../harness/neutron.js';
+import { deviceName, testName } from '../../harness/names.js';
+import { TestNode, type SpawnedProcess } from '../../harness/node-netns.js';
+import { ConfigDir, startDaemon, waitForLog } from '../../harness/daemons.js';
+import { TestVm } from '../../harness/vm.js';
+import { startOvs, type OvsInstance } from '../../harness/ovs.js';
+
+const PROJECT = 'nucleon-test';
+let server: NeutronServer;
+const conf = new ConfigDir();
+const underlayNs = deviceName('ul');
+let underlayMade = false;
+
+interface OvsNode { node: TestNode; host: string; ip: string; ovs: OvsInstance; agent?: SpawnedProcess; files: string[] }
+interface LbNode { node: TestNode; host: string; ip: string; agent?: SpawnedProcess; files: string[] }
+const ovsNodes: OvsNode[] = [];
+let lbNode: LbNode | undefined;
+const vms: TestVm[] = [];
+const created: Array<{ kind: 'networks' | 'ports' | 'security-groups'; id: string }> = [];
+
+interface Port { id: string; mac_address: string; fixed_ips: Array<{ ip_address: string }> }
+
+function run(cmd: string, args: string[]): Promise<string> {
+  return new Promise((res, rej) => execFile(cmd, args, (err, stdout, stderr) => (err ? rej(new Error(`${cmd} ${args.join(' ')}: ${stderr || err.message}`)) : res(String(stdout)))));
+}
+
+function startOvsAgent(n: OvsNode): void {
+  n.agent = startDaemon(n.node, 'ovs', n.files, { ...process.env, ...n.ovs.env });
+}
+
+before(async () => {
+  server = await ensureNeutronServer();
+  await run('ip', ['netns', 'add', underlayNs]);
+  underlayMade = true;
+  await run('ip', ['-n', underlayNs, 'link', 'add', 'ul', 'type', 'bridge']);
+  await run('ip', ['-n', underlayNs, 'link', 'set', 'ul', 'up']);
+  for (const [i, suffix] of ['oa', 'ob'].entries()) {
+    const node = await TestNode.create(deviceName(suffix));
+    const ovs = await startOvs({ name: `agent-${suffix}`, netns: node.netns });
+    const host = testName(`ovs${suffix}`);
+    const ip = `172.31.250.${i + 1}`;
+    const n: OvsNode = { node, host, ip, ovs, files: [] };
+    ovsNodes.push(n);
+    // Underlay: veth into the underlay bridge, held by an OVS bridge whose internal port carries the VTEP.
+    const dev = deviceName(`u${suffix}`);
+    await node.exec(['ip', 'link', 'add', dev, 'type', 'veth', 'peer', 'name', `p${dev}`.slice(0, 15), 'netns', underlayNs]);
+    await run('ip', ['-n', underlayNs, 'link', 'set', `p${dev}`.slice(0, 15), 'master', 'ul', 'up']);
+    await node.exec(['ip', 'link', 'set', dev, 'up']);
+    await ovs.vsctl(['--', 'add-br', 'br-ul', '--', 'set', 'Bridge', 'br-ul', 'datapath_type=netdev', '--', 'add-port', 'br-ul', dev]);
+    await waitFor(async () => (await node.exec(['ip', 'link', 'show', 'br-ul']).catch(() => '')).length > 0, { timeoutMs: 10_000, description: 'br-ul internal port' });
+    await node.exec(['ip', 'addr', 'add', `${ip}/24`, 'dev', 'br-ul']);
+    await node.exec(['ip', 'link', 'set', 'br-ul', 'up']);
+    n.files = [
+      conf.write(`neutron-${suffix}.conf`, { DEFAULT: { host, transport_url: server.transportUrl, state_path: `${conf.dir}/state-${suffix}` }, agent: { report_interval: 5 } }),
+      conf.write(`ovs-${suffix}.ini`, {
+        ovs: { integration_bridge: 'br-int', tunnel_bridge: 'br-tun', local_ip: ip, datapath_type: 'netdev', ovsdb_connection: ovs.dbUrl },
+        agent: { tunnel_types: 'vxlan', l2_population: true },
+        securitygroup: { firewall_driver: 'openvswitch' },
+      }),
+    ];
+  }
+  // Linux-bridge node C: VTEP directly on its underlay veth.
+  const cNode = await TestNode.create(deviceName('lc'));
+  const cDev = deviceName('ulc');
+  await cNode.exec(['ip', 'link', 'add', cDev, 'type', 'veth', 'peer', 'name', `p${cDev}`.slice(0, 15), 'netns', underlayNs]);
+  await run('ip', ['-n', underlayNs, 'link', 'set', `p${cDev}`.slice(0, 15), 'master', 'ul', 'up']);
+  await cNode.exec(['ip', 'addr', 'add', '172.31.250.3/24', 'dev', cDev]);
+  await cNode.exec(['ip', 'link', 'set', cDev, 'up']);
+  // The kernel's VXLAN sends with UDP checksums (udpcsum) left to the NIC; a veth never
+  // fills them in, and OVS's userspace tunnel receiver drops packets whose checksum is
+  // wrong. A real NIC computes it; on veth, turn tx offload off (KERNEL.md §1).
+  await cNode.exec(['ethtool', '-K', cDev, 'tx', 'off']);
+  const cHost = testName('lbc');
+  lbNode = {
+    node: cNode, host: cHost, ip: '172.31.250.3',
+    files: [
+      conf.write('neutron-c.conf', { DEFAULT: { host: cHost, transport_url: server.transportUrl, state_path: `${conf.dir}/state-c` }, agent: { report_interval: 5 } }),
+      conf.write('lb-c.ini', { linux_bridge: { physical_interface_mappings: '' }, vxlan: { enable_vxlan: true, local_ip: '172.31.250.3', l2_population: true, udp_dstport: 4789 }, securitygroup: { enable_security_group: false } }),
+    ],
+  };
+  for (const n of ovsNodes) startOvsAgent(n);
+  lbNode.agent = startDaemon(lbNode.node, 'linuxbridge', lbNode.files);
+  for (const n of ovsNodes) await waitForLog(n.agent!, 'registered with neutron-server', 60_000);
+  await waitForLog(lbNode.agent, 'registered with neutron-server', 60_000);
+});
+
+after(async () => {
+  for (const n of ovsNodes) if (n.agent) await n.node.stopProcess(n.agent, 10_000);
+  if (lbNode?.agent) await lbNode.node.stopProcess(lbNode.agent, 10_000);
+  for (const vm of vms) await vm.unplug();
+  for (const c of created.reverse()) await neutronApi(`/${c.kind}/${c.id}`, 'DELETE').catch(() => undefined);
+  for (const n of ovsNodes) { await n.ovs.stop(); await n.node.cleanup(); await deleteAgents({ host: n.host }).catch(() => undefined); }
+  if (lbNode) { await lbNode.node.cleanup(); await deleteAgents({ host: lbNode.host }).catch(() => undefined); }
+  if (underlayMade) await run('ip', ['netns', 'del', underlayNs]).catch(() => undefined);
+  conf.remove();
+});
+
+async function network(name: string, cidr: string): Promise<string> {
+  const net = await neutronApi<{ network: { id: string } }>('/networks', 'POST', { network: { name: testName(name), project_id: PROJECT } });
+  created.push({ kind: 'networks', id: net.network.id });
+  await neutronApi('/subnets', 'POST', { subnet: { network_id: net.network.id, ip_version: 4, cidr: `${cidr}.0/24`, enable_dhcp: false, gateway_ip: null, project_id: PROJECT } });
+  return net.network.id;
+}
+
+async function vmOn(where: OvsNode | LbNode, networkId: string, ip: string, name: string, extra: Record<string, unknown> = { port_security_enabled: false }): Promise<TestVm> {
+  const p = await neutronApi<{ port: Port }>('/ports', 'POST', { port: { network_id: networkId, project_id: PROJECT, 'binding:host_id': where.host, device_owner: 'compute:nova', device_id: crypto.randomUUID(), fixed_ips: [{ ip_address: ip }], ...extra } });
+  created.push({ kind: 'ports', id: p.port.id });
+  const spec = { netns: deviceName(name), portId: p.port.id, networkId, mac: p.port.mac_address, cidr: `${ip}/24` };
+  const vm = 'ovs' in where
+    ? await TestVm.plugOvs(where.node, { ...spec, vsctl: (args) => where.ovs.vsctl(args), mtu: 1450 })
+    : await TestVm.plug(where.node, spec);
+  vms.push(vm);
+  return vm;
+}
+
+async function waitActive(vmsToCheck: TestVm[]): Promise<void> {
+  await waitFor(async () => {
+    for (const vm of vmsToCheck) {
+      const r = await neutronApi<{ port: { status: string } }>(`/ports/${vm.spec.portId}`);
+      if (r.port.status !== 'ACTIVE') return false;
+    }
+    return true;
+  }, { timeoutMs: 45_000, intervalMs: 250, description: 'ports ACTIVE' });
+}
+
+let netA = '';
+let a1: TestVm, a2: TestVm, b1: TestVm, c1: TestVm, other: TestVm;
+
+test('ports go ACTIVE; VMs on one network ping on one node, VMs on another network do not', async () => {
+  const [A] = ovsNodes as [OvsNode, OvsNode];
+  netA = await network('na', '10.81.0');
+  const netB = await network('nb', '10.81.0'); // same addresses, another network
+  a1 = await vmOn(A, netA, '10.81.0.11', 'a1');
+  a2 = await vmOn(A, netA, '10.81.0.12', 'a2');
+  other = await vmOn(A, netB, '10.81.0.13', 'a3'); // same subnet numbers, other network: must stay isolated
+  await waitActive([a1, a2, other]);
+  assert.equal(await waitFor(() => a1.ping('10.81.0.12'), { timeoutMs: 15_000, description: 'ping on one OVS node' }), true);
+  assert.equal(await a1.ping('10.81.0.13', 2, 3), false, 'a VM on another network is unreachable');
+});
+
+test('VXLAN with l2pop: a VM on the other OVS node and one on the Linux-bridge node answer', async () => {
+  const [, B] = ovsNodes as [OvsNode, OvsNode];
+  b1 = await vmOn(B, netA, '10.81.0.21', 'b1');
+  c1 = await vmOn(lbNode!, netA, '10.81.0.31', 'c1');
+  await waitActive([b1, c1]);
+  assert.equal(await waitFor(() => a1.ping('10.81.0.21'), { timeoutMs: 30_000, description: 'ping OVS node A -> OVS node B' }), true);
+  const okC = await waitFor(() => a1.ping('10.81.0.31'), { timeoutMs: 30_000, description: 'ping OVS node A -> Linux-bridge node C' }).catch(() => false);
+  if (!okC && process.env['NUCLEON_TEST_DEBUG']) {
+    const [A] = ovsNodes as [OvsNode, OvsNode];
+    console.log(await A.ovs.ofctl(['dump-flows', 'br-tun']));
+    console.log(await A.ovs.vsctl(['show']));
+    console.log(await lbNode!.node.exec(['ip', '-d', 'link', 'show', 'type', 'vxlan']));
+    console.log(await lbNode!.node.exec(['bridge', 'fdb', 'show']));
+    console.log(await A.ovs.appctl(['tnl/arp/show']));
+    console.log(await A.ovs.appctl(['ovs/route/show']));
+    await new Promise((r) => setTimeout(r, Number(process.env['NUCLEON_TEST_DEBUG']) * 1000));
+  }
+  assert.equal(okC, true);
+  assert.equal(await waitFor(() => c1.ping('10.81.0.21'), { timeoutMs: 30_000, description: 'ping Linux-bridge node C -> OVS node B' }), true);
+});
+
+test('security groups: ICMP follows the rules; a spoofed source is dropped; port security off passes', async () => {
+  const [A] = ovsNodes as [OvsNode, OvsNode];
+  const sg = await neutronApi<{ security_group: { id: string } }>('/security-groups', 'POST', { security_group: { name: testName('sg'), project_id: PROJECT } });
+  created.push({ kind: 'security-groups', id: sg.security_group.id });
+  const guarded = await vmOn(A, netA, '10.81.0.41', 'g1', { port_security_enabled: true, security_groups: [sg.security_group.id] });
+  await waitActive([guarded]);
+  // Egress is allowed by the group's default rules, ingress is not: a1 cannot ping it.
+  await new Promise((r) => setTimeout(r, 2000));
+  assert.equal(await a1.ping('10.81.0.41', 2, 3), false, 'ingress ICMP blocked by default');
+  const rule = await neutronApi<{ security_group_rule: { id: string } }>('/security-group-rules', 'POST', { security_group_rule: { security_group_id: sg.security_group.id, direction: 'ingress', ethertype: 'IPv4', protocol: 'icmp', project_id: PROJECT } });
+  assert.equal(await waitFor(() => a1.ping('10.81.0.41'), { timeoutMs: 20_000, description: 'ICMP allowed by the new rule' }), true);
+  await neutronApi(`/security-group-rules/${rule.security_group_rule.id}`, 'DELETE');
+  await waitFor(async () => !(await a1.ping('10.81.0.41', 1, 2)), { timeoutMs: 20_000, intervalMs: 500, description: 'ICMP blocked again after the rule is removed' });
+  // Spoofing: the guarded VM sends from an address that is not its own: dropped.
+  await run('ip', ['-n', guarded.spec.netns, 'addr', 'add', '10.81.0.99/24', 'dev', 'eth0']);
+  const spoofed = await run('ip', ['netns', 'exec', guarded.spec.netns, 'ping', '-c', '2', '-W', '1', '-I', '10.81.0.99', '10.81.0.11']).then(() => true, () => false);
+  assert.equal(spoofed, false, 'spoofed source address dropped');
+  const own = await run('ip', ['netns', 'exec', guarded.spec.netns, 'ping', '-c', '2', '-W', '1', '-I', '10.81.0.41', '10.81.0.11']).then(() => true, () => false);
+  assert.equal(own, true, 'its own address passes (egress allowed)');
+});
+
+test('drift: a flow and a tunnel port deleted by hand are restored', async () => {
+  const [A] = ovsNodes as [OvsNode, OvsNode];
+  const tunPorts = (await A.ovs.vsctl(['list-ports', 'br-tun'])).split('\n').filter((p) => p.startsWith('vxlan-'));
+  assert.ok(tunPorts.length >= 1, `tunnel ports on br-tun: ${tunPorts.join(',')}`);
+  await A.ovs.vsctl(['del-port', 'br-tun', tunPorts[0]!]);
+  await A.ovs.ofctl(['del-flows', 'br-int', 'table=60']);
+  await waitFor(async () => (await A.ovs.vsctl(['list-ports', 'br-tun'])).includes(tunPorts[0]!), { timeoutMs: 40_000, intervalMs: 500, description: 'tunnel port restored' });
+  await waitFor(async () => (await A.ovs.ofctl(['dump-flows', 'br-int', 'table=60'])).includes('priority='), { timeoutMs: 40_000, intervalMs: 500, description: 'table 60 flows restored' });
+  assert.equal(await waitFor(() => a1.ping('10.81.0.21'), { timeoutMs: 20_000, description: 'traffic across nodes again' }), true);
+});
+
+test('restarting node A\'s agent loses no ping (new flow cookie, no gap)', async () => {
+  const [A] = ovsNodes as [OvsNode, OvsNode];
+  const before = await A.ovs.ofctl(['dump-flows', 'br-int']);
+  const cookieBefore = /cookie=(0x[0-9a-f]+)/.exec(before)?.[1];
+  const pinger = new Promise<string>((res) => execFile('ip', ['netns', 'exec', a1.spec.netns, 'ping', '-i', '0.1', '-w', '12', '10.81.0.21'], (_e, stdout) => res(String(stdout))));
+  const local = new Promise<string>((res) => execFile('ip', ['netns', 'exec', a1.spec.netns, 'ping', '-i', '0.1', '-w', '12', '10.81.0.12'], (_e, stdout) => res(String(stdout))));
+  await new Promise((r) => setTimeout(r, 1000));
+  await A.node.stopProcess(A.agent!, 10_000);
+  startOvsAgent(A);
+  await waitForLog(A.agent!, 'registered with neutron-server', 30_000);
+  for (const out of [await pinger, await local]) {
+    const m = /(\d+) packets transmitted, (\d+) received/.exec(out);
+    assert.ok(m, out);
+    assert.equal(m[1], m[2], `no ping lost: ${m[0]}`);
+  }
+  await waitFor(async () => {
+    const after = await A.ovs.ofctl(['dump-flows', 'br-int']);
+    const cookies = new Set([...after.matchAll(/cookie=(0x[0-9a-f]+)/g)].map((m) => m[1]));
+    return cookieBefore !== undefined && !cookies.has(cookieBefore) && cookies.size === 1;
+  }, { timeoutMs: 30_000, intervalMs: 500, description: 'br-int flows carry only the new run cookie' });
+});
