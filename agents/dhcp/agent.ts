@@ -21,12 +21,13 @@ import type { ApplyOutcome, ApplyWork } from '../../shared/reconcile/runner.js';
 import type { Op } from '../../shared/reconcile/ops.js';
 import { writeFileAtomic } from '../../shared/reconcile/atomic-file.js';
 import { readAddresses, readLinks, type ActualLink } from '../../shared/drivers/ip-links.js';
+import { applyPlugPlan, LINUXBRIDGE_DRIVER, type InterfaceDriver, type PlugState } from '../../shared/drivers/interface-driver/index.js';
 import type { DetachedProcessSupervisor } from '../../shared/process/supervisor.js';
 import { renderHaproxyConfig, haproxyConfigPath, haproxyPidFile, METADATA_PORT, METADATA_V4_IP } from '../../shared/metadata-proxy/haproxy.js';
 import { metadataProxySpec } from '../../shared/metadata-proxy/spec.js';
 import { metrics, opCountsByKind } from '../../shared/control/index.js';
 import { confFile, dhcpDeviceId, networkConfDir, parseNetwork, renderNetwork, shouldServeMetadata, type DnsmasqConf, type Network } from './dnsmasq/index.js';
-import { planDhcpNetns, dhcpDevices, dhcpNamespace, type ActualDhcpNetns } from './kernel.js';
+import { planDhcpKernel, dhcpDevices, dhcpNamespace, type ActualDhcpNetns } from './kernel.js';
 import { parseLeases, staleLeases } from './leases.js';
 import { dhcpSubnetIds, planDhcpPort } from './dhcp-port.js';
 import type { DhcpPluginApi, RawNetwork, RawPort } from './plugin-api.js';
@@ -43,6 +44,8 @@ export interface DhcpAgentDeps {
   runner: CommandRunner;
   supervisor: DetachedProcessSupervisor;
   logger: Logger;
+  /** `[DEFAULT] interface_driver`; default linuxbridge (the L2 agent attaches the taps). */
+  interfaceDriver?: InterfaceDriver;
 }
 
 interface Served {
@@ -58,9 +61,13 @@ export class DhcpAgent {
   private readonly readySent = new Map<string, string>();
   private readonly executor: Executor;
   private readonly served = new Map<string, Served>();
+  private readonly driver: InterfaceDriver;
+  /** The interface driver's view (OVSDB), read once per apply. */
+  private plugState: PlugState;
 
   constructor(private readonly d: DhcpAgentDeps) {
-    this.executor = new Executor({ runner: d.runner, logger: d.logger, supervisor: d.supervisor });
+    this.driver = d.interfaceDriver ?? LINUXBRIDGE_DRIVER;
+    this.executor = new Executor({ runner: d.runner, logger: d.logger, supervisor: d.supervisor, ...this.driver.executorOptions });
   }
 
   counts(): { networks: number; subnets: number; ports: number } {
@@ -96,6 +103,7 @@ export class DhcpAgent {
       dirty.add(id);
     }
     const rootLinks = await readLinks(this.d.runner);
+    this.plugState = await this.driver.readState();
     let ops = 0;
     for (const id of [...dirty].sort()) {
       const raw = this.networks.get(id);
@@ -107,7 +115,7 @@ export class DhcpAgent {
         failedKeys.set(`network:${id}`, err instanceof Error ? err : new Error(String(err)));
       }
     }
-    if (work.fullSync) await this.sweep(failedKeys);
+    if (work.fullSync) await this.sweep(failedKeys, rootLinks);
     // Respawn anything that died between applies (dnsmasq killed by hand, a crash).
     const check = await this.d.supervisor.check();
     for (const id of check.respawned) log.warn({ process_id: id }, 'process was dead and has been respawned');
@@ -129,6 +137,8 @@ export class DhcpAgent {
     // Kernel: namespace, veth, addresses, default route.
     const netns = dhcpNamespace(id);
     const actual = await this.readNetns(netns);
+    const { ns } = dhcpDevices(portId);
+    if (actual.links.has(ns)) actual.offload = await this.driver.readOffload(netns, [ns], this.plugState);
     if (!actual.exists) {
       // The namespace is gone (deleted by hand, by someone else, a reboot): a dnsmasq or
       // proxy that still runs lives in the dead one and answers nobody; adopting it would
@@ -146,12 +156,14 @@ export class DhcpAgent {
       if (!gateway && s.ip_version === 4 && s.gateway_ip) gateway = s.gateway_ip;
     }
     const metadataAddress = this.d.conf.force_metadata || this.d.conf.enable_isolated_metadata;
-    const kernelOps: Op[] = planDhcpNetns({ networkId: id, portId, mac: String(dhcpPort['mac_address']), mtu: network.mtu || null, cidrs, gateway, metadata: metadataAddress }, actual, rootLinks);
-    if (kernelOps.length > 0) {
-      const res = await this.executor.apply(kernelOps);
+    const plan = planDhcpKernel({ networkId: id, portId, mac: String(dhcpPort['mac_address']), mtu: network.mtu || null, cidrs, gateway, metadata: metadataAddress }, actual, rootLinks, this.driver, this.plugState);
+    const kernelOps: Op[] = [...plan.detach, ...plan.ops];
+    if (kernelOps.length > 0 || plan.commands.length > 0) {
+      const res = await applyPlugPlan(this.executor, this.d.runner, plan);
       const counts = opCountsByKind(kernelOps, res.failed);
-      metrics.applyObserved(res.durationMs, counts.applied, counts.failed);
+      if (kernelOps.length > 0) metrics.applyObserved(res.durationMs, counts.applied, counts.failed);
       if (res.failed.length > 0) throw res.failed[0]!.error;
+      for (const f of res.commandFailures) log.warn({ err: f.error, why: f.command.why }, 'device command failed; will retry');
     }
 
     // dnsmasq: files first (atomic, only when changed), then the process.
@@ -241,8 +253,15 @@ export class DhcpAgent {
     await this.d.supervisor.stop(`dnsmasq:${id}`, { pidFile: confFile(this.d.conf.dhcp_confs, id, 'pid'), marker: id });
     await this.d.supervisor.stop(`haproxy:${id}`, { pidFile: haproxyPidFile(join(this.d.statePath, 'external', 'pids'), id), marker: id });
     const netns = dhcpNamespace(id);
-    // Deleting the namespace takes the ns- end and its tap peer with it.
+    // Deleting the namespace takes the ns- end and its tap peer with it; an OVS port
+    // plugged for it stays in OVSDB until removed.
     await this.d.runner.run(['ip', 'netns', 'del', netns]).catch(() => undefined);
+    const unplug = this.driver.unplugStale(`network:${id}`, new Set(), this.plugState, new Map());
+    if (unplug.length > 0) {
+      // A failure here is left to the full-sync sweep: the network itself is gone.
+      const res = await this.executor.apply(unplug);
+      for (const f of res.failed) log.warn({ err: f.error }, 'integration bridge port not removed; the next full sync retries');
+    }
     await rm(networkConfDir(this.d.conf.dhcp_confs, id), { recursive: true, force: true });
     await rm(haproxyConfigPath(this.d.statePath, id), { force: true });
     const had = this.served.delete(id);
@@ -257,7 +276,7 @@ export class DhcpAgent {
    * every qdhcp-* on the host: another DHCP agent on this host (a second state_path,
    * a test node, Python during a migration) owns its own.
    */
-  private async sweep(failedKeys: Map<string, Error>): Promise<void> {
+  private async sweep(failedKeys: Map<string, Error>, rootLinks: Map<string, ActualLink>): Promise<void> {
     const found = new Set<string>();
     for (const d of await readdir(this.d.conf.dhcp_confs).catch(() => [] as string[])) found.add(d);
     for (const id of found) {
@@ -269,6 +288,16 @@ export class DhcpAgent {
       } catch (err) {
         failedKeys.set(`network:${id}`, err instanceof Error ? err : new Error(String(err)));
       }
+    }
+    // Ports this agent plugged into the integration bridge for networks it no longer
+    // serves (their namespace went while the agent was down, a crash mid-unserve).
+    // Networks that failed this round keep theirs until they are reconciled.
+    const keep = new Set([...[...this.served.keys()].map((n) => `network:${n}`), ...failedKeys.keys()]);
+    const stale = this.driver.sweep(keep, this.plugState, rootLinks);
+    if (stale.length > 0) {
+      const res = await this.executor.apply(stale);
+      for (const f of res.failed) failedKeys.set(f.key, f.error);
+      this.d.logger.info({ ports: stale.filter((o) => o.kind === 'ovs.vsctl').length, failed: res.failed.length }, 'swept integration bridge ports of networks no longer served');
     }
   }
 

@@ -11,6 +11,7 @@ import { bootAgent, runAgent, runMain, StartupError } from '../../shared/agent/b
 import { AGENT_KINDS, SERVER_TOPICS } from '../../shared/agent/constants.js';
 import { dhcpConfigurations } from '../../shared/agent/configurations.js';
 import { ExecaCommandRunner } from '../../shared/exec/command-runner.js';
+import { createInterfaceDriver, parseInterfaceDriver, UnsupportedInterfaceDriverError, type InterfaceDriverName } from '../../shared/drivers/interface-driver/index.js';
 import { ReconcileRunner } from '../../shared/reconcile/runner.js';
 import { OsloRpcClient, OsloRpcServer } from '../../shared/rpc/index.js';
 import { DetachedProcessSupervisor } from '../../shared/process/supervisor.js';
@@ -19,18 +20,25 @@ import { DhcpAgent } from './agent.js';
 import { DhcpPluginApi } from './plugin-api.js';
 import { DHCP_TOPIC, dhcpEndpoint } from './rpc-endpoints.js';
 
-const BRIDGED_DRIVERS = new Set(['linuxbridge', 'neutron.agent.linux.interface.BridgeInterfaceDriver']);
-
 runMain(AGENT_KINDS.dhcp.daemon, async () => {
   const boot = bootAgent('dhcp', process.argv.slice(2), DhcpAgentSchema);
   const { config, host, logger, connection } = boot;
   const meta = AGENT_KINDS.dhcp;
   const c = config.DEFAULT;
-  // neutron.agent.common.utils.load_interface_driver exits without one.
-  if (!c.interface_driver) throw new StartupError('An interface driver must be specified ([DEFAULT] interface_driver)');
-  if (!BRIDGED_DRIVERS.has(c.interface_driver)) throw new StartupError(`[DEFAULT] interface_driver = ${c.interface_driver} is not supported by nucleon-dhcp-agent yet (linuxbridge)`);
+  let driverName: InterfaceDriverName;
+  try {
+    driverName = parseInterfaceDriver(c.interface_driver);
+  } catch (err) {
+    if (err instanceof UnsupportedInterfaceDriverError) throw new StartupError(err.message);
+    throw err;
+  }
   if (c.dhcp_driver !== 'neutron.agent.linux.dhcp.Dnsmasq') throw new StartupError(`[DEFAULT] dhcp_driver = ${c.dhcp_driver} is not supported (neutron.agent.linux.dhcp.Dnsmasq)`);
   const runner = new ExecaCommandRunner({ logger });
+  const interfaceDriver = createInterfaceDriver(driverName, {
+    runner, logger,
+    ovs: { integrationBridge: config.ovs.integration_bridge, ovsdbConnection: config.ovs.ovsdb_connection, ovsdbTimeoutSec: config.ovs.ovsdb_timeout, datapathType: config.ovs.datapath_type, owner: { agent: 'dhcp', host } },
+  });
+  if (driverName === 'openvswitch' && !c.ovs_use_veth) logger.info('ovs_use_veth = False ignored: DHCP ports are always veth pairs (internal ports moved into a namespace break on the userspace datapath)');
   // Neutron probes whether dnsmasq takes tags in --dhcp-hostsfile lines.
   const hostTagSupported = await runner.run(['dnsmasq', '--test', '--dhcp-host=tag:foo']).then(() => true, () => false);
   const conf: DnsmasqConf = {
@@ -55,7 +63,7 @@ runMain(AGENT_KINDS.dhcp.daemon, async () => {
   const supervisor = new DetachedProcessSupervisor({ pidDir: join(c.state_path, 'external', 'pids'), logger });
   const agent = new DhcpAgent({
     host, conf, statePath: c.state_path, metadataProxySocket: c.metadata_proxy_socket, bridged: true, hostTagSupported,
-    plugin: new DhcpPluginApi(pluginClient, host), runner, supervisor, logger,
+    plugin: new DhcpPluginApi(pluginClient, host), runner, supervisor, logger, interfaceDriver,
   });
   const loop = new ReconcileRunner({ apply: (w) => agent.apply(w), logger, minIntervalMs: 50, retryIntervalMs: c.resync_interval * 1000, maxIntervalMs: config.nucleon.resync_interval * 1000 });
   const server = new OsloRpcServer(connection, {

@@ -10,7 +10,6 @@
  * 4. after a full sync, removes the namespaces and proxies of routers it served that are
  *    no longer here (known by marker files, never by scanning every qrouter-*).
  */
-import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../../shared/logging/logger.js';
@@ -20,11 +19,12 @@ import type { ApplyOutcome, ApplyWork } from '../../shared/reconcile/runner.js';
 import { writeFileAtomic } from '../../shared/reconcile/atomic-file.js';
 import type { AddrOp, Op } from '../../shared/reconcile/ops.js';
 import { readAddresses, readLinks, type ActualLink } from '../../shared/drivers/ip-links.js';
+import { applyPlugPlan, LINUXBRIDGE_DRIVER, type InterfaceDriver, type PlugState } from '../../shared/drivers/interface-driver/index.js';
 import type { DetachedProcessSupervisor } from '../../shared/process/supervisor.js';
 import { haproxyConfigPath, haproxyPidFile, renderHaproxyConfig } from '../../shared/metadata-proxy/haproxy.js';
 import { metadataProxySpec } from '../../shared/metadata-proxy/spec.js';
 import { metrics, opCountsByKind } from '../../shared/control/index.js';
-import { parseRouter, RouterPayloadError, routerNamespace, type Router } from './model.js';
+import { parseRouter, RouterPayloadError, routerDevices, routerNamespace, type Router } from './model.js';
 import { planRouterNetns, L3_ROUTE_PROTO, type ActualRouterNetns } from './kernel.js';
 import type { FipStatus, L3PluginApi } from './plugin-api.js';
 
@@ -42,15 +42,21 @@ export interface L3AgentDeps {
   statePath: string;
   metadata: { enabled: boolean; port: number; socket: string };
   handleInternalOnlyRouters: boolean;
+  /** `[DEFAULT] interface_driver`; default linuxbridge (the L2 agent attaches the taps). */
+  interfaceDriver?: InterfaceDriver;
 }
 
 export class L3Agent {
   private readonly routers = new Map<string, Router>();
   private readonly fipStatuses = new Map<string, Record<string, FipStatus>>();
   private readonly executor: Executor;
+  private readonly driver: InterfaceDriver;
+  /** The interface driver's view (OVSDB), read once per apply. */
+  private plugState: PlugState;
 
   constructor(private readonly d: L3AgentDeps) {
-    this.executor = new Executor({ runner: d.runner, logger: d.logger });
+    this.driver = d.interfaceDriver ?? LINUXBRIDGE_DRIVER;
+    this.executor = new Executor({ runner: d.runner, logger: d.logger, ...this.driver.executorOptions });
   }
 
   counts(): { routers: number; exGwPorts: number; interfaces: number; floatingIps: number } {
@@ -96,6 +102,7 @@ export class L3Agent {
       }
     }
     const rootLinks = await readLinks(this.d.runner);
+    this.plugState = await this.driver.readState();
     let ops = 0;
     for (const id of ids) {
       if (invalid.has(id)) continue;
@@ -110,7 +117,7 @@ export class L3Agent {
         failedKeys.set(`router:${id}`, err instanceof Error ? err : new Error(String(err)));
       }
     }
-    if (work.fullSync) await this.sweep(new Set(ids), failedKeys);
+    if (work.fullSync) await this.sweep(new Set(ids), failedKeys, rootLinks);
     const c = this.counts();
     metrics.resources('routers', c.routers);
     return { failedKeys, ops };
@@ -119,17 +126,24 @@ export class L3Agent {
   private async serve(r: Router, rootLinks: Map<string, ActualLink>): Promise<number> {
     const log = this.d.logger.child({ router_id: r.id });
     const netns = routerNamespace(r.id);
-    const plan = planRouterNetns(r, await this.readNetns(netns), rootLinks);
-    if (plan.ops.length > 0) {
-      const res = await this.executor.apply(plan.ops);
-      const counts = opCountsByKind(plan.ops, res.failed);
-      metrics.applyObserved(res.durationMs, counts.applied, counts.failed);
+    const actual = await this.readNetns(netns);
+    const devices = [...r.interfaces.map((p) => routerDevices('qr', p.id).ns), ...(r.gateway ? [routerDevices('qg', r.gateway.id).ns] : [])].filter((n) => actual.links.has(n));
+    if (devices.length > 0) actual.offload = await this.driver.readOffload(netns, devices, this.plugState);
+    const plan = planRouterNetns(r, actual, rootLinks, this.driver, this.plugState);
+    const allOps = [...plan.detach, ...plan.ops];
+    if (allOps.length > 0 || plan.commands.length > 0) {
+      const res = await applyPlugPlan(this.executor, this.d.runner, plan);
+      const counts = opCountsByKind(allOps, res.failed);
+      if (allOps.length > 0) metrics.applyObserved(res.durationMs, counts.applied, counts.failed);
       if (res.failed.length > 0) {
         await this.reportFips(r, 'ERROR');
         throw res.failed[0]!.error;
       }
-      log.info({ ops: plan.ops.length, devices: plan.devices }, 'router wired');
-      this.announce(netns, plan.ops);
+      for (const f of res.commandFailures) log.warn({ err: f.error, why: f.command.why }, 'device command failed; will retry');
+      if (allOps.length > 0) {
+        log.info({ ops: allOps.length, devices: plan.devices }, 'router wired');
+        this.announce(netns, plan.ops);
+      }
     }
     await this.d.nat.apply(r, netns);
     await this.ensureMetadataProxy(r.id, netns);
@@ -152,12 +166,13 @@ export class L3Agent {
     const added = ops.filter((o): o is AddrOp => o.kind === 'addr.add');
     for (const a of added) {
       const ip = a.cidr.split('/')[0]!;
-      // The L2 agent enslaves the root end (tap<port>) asynchronously; an announcement
-      // sent before that reaches nobody, and neighbours would keep a stale MAC until
-      // their cache times out (a re-added router interface gets a new MAC). Wait for it.
+      // The L2 agent enslaves the root end (tap<port>) asynchronously (OVS: moves it off
+      // the dead VLAN); an announcement sent before that reaches nobody, and neighbours
+      // would keep a stale MAC until their cache times out (a re-added router interface
+      // gets a new MAC). Wait for it.
       const tap = `tap${a.dev.slice(3)}`;
       void (async () => {
-        for (let waited = 0; waited < 15_000 && !existsSync(`/sys/class/net/${tap}/master`); waited += 250) {
+        for (let waited = 0; waited < 15_000 && !(await this.driver.isWired(tap)); waited += 250) {
           await new Promise((r) => setTimeout(r, 250).unref());
         }
         for (let i = 0; i < 3; i++) {
@@ -209,6 +224,13 @@ export class L3Agent {
     if (!had && !marked) return;
     await this.d.supervisor.stop(`haproxy:${id}`, { pidFile: haproxyPidFile(join(this.d.statePath, 'external', 'pids'), id), marker: id });
     const existed = await this.d.runner.run(['ip', 'netns', 'del', routerNamespace(id)]).then(() => true, () => false);
+    // The namespace took the veths with it; OVS ports plugged for them stay in OVSDB.
+    const unplug = this.driver.unplugStale(`router:${id}`, new Set(), this.plugState, new Map());
+    if (unplug.length > 0) {
+      // A failure here is left to the full-sync sweep: the router itself is gone.
+      const res = await this.executor.apply(unplug);
+      for (const f of res.failed) this.d.logger.warn({ err: f.error, router_id: id }, 'integration bridge port not removed; the next full sync retries');
+    }
     await rm(haproxyConfigPath(this.d.statePath, id), { force: true });
     await rm(join(this.markerDir(), id), { force: true });
     const prev = this.fipStatuses.get(id);
@@ -225,10 +247,19 @@ export class L3Agent {
    * Not every qrouter-* on the host: several agents can share a kernel (tests, a node
    * migrating from the Python agent), and their routers are not ours to remove.
    */
-  private async sweep(wanted: Set<string>, failedKeys: Map<string, Error>): Promise<void> {
+  private async sweep(wanted: Set<string>, failedKeys: Map<string, Error>, rootLinks: Map<string, ActualLink>): Promise<void> {
     for (const id of await readdir(this.markerDir()).catch(() => [] as string[])) {
       if (wanted.has(id) || !/^[0-9a-f-]{36}$/.test(id)) continue;
       try { await this.unserve(id, 'not hosted by this agent any more'); } catch (err) { failedKeys.set(`router:${id}`, err instanceof Error ? err : new Error(String(err))); }
+    }
+    // Integration bridge ports this agent plugged for routers it no longer serves (a
+    // marker lost, a crash mid-unserve). Routers that failed this round keep theirs.
+    const keep = new Set([...[...this.routers.keys()].map((r) => `router:${r}`), ...failedKeys.keys()]);
+    const stale = this.driver.sweep(keep, this.plugState, rootLinks);
+    if (stale.length > 0) {
+      const res = await this.executor.apply(stale);
+      for (const f of res.failed) failedKeys.set(f.key, f.error);
+      this.d.logger.info({ ports: stale.filter((o) => o.kind === 'ovs.vsctl').length, failed: res.failed.length }, 'swept integration bridge ports of routers no longer served');
     }
   }
 

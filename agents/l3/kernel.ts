@@ -1,15 +1,18 @@
 /**
- * The kernel side of one legacy router, as Neutron's L3 agent builds it with the
- * linuxbridge interface driver: namespace qrouter-<id> with forwarding on; per router
- * port a veth whose root end tap<port[:11]> the L2 agent enslaves and whose end
- * qr-<port[:11]> (internal) or qg-<port[:11]> (gateway) inside carries the port's
- * MAC, MTU and addresses; floating IPs as /32 on qg-; the default route through the
- * external subnet's gateway and the router's extra routes, both tagged with route
- * protocol 75 so the agent can tell (and remove) its own routes and nothing else.
+ * The kernel side of one legacy router, as Neutron's L3 agent builds it: namespace
+ * qrouter-<id> with forwarding on; per router port a veth whose root end
+ * tap<port[:11]> is attached by the interface driver (linuxbridge: the L2 agent
+ * enslaves it; openvswitch: plugged into br-int here, see
+ * shared/drivers/interface-driver) and whose end qr-<port[:11]> (internal) or
+ * qg-<port[:11]> (gateway) inside carries the port's MAC, MTU and addresses;
+ * floating IPs as /32 on qg-; the default route through the external subnet's
+ * gateway and the router's extra routes, both tagged with route protocol 75 so the
+ * agent can tell (and remove) its own routes and nothing else.
  * Pure: desired + what was read → ops. Equal objects yield no op.
  */
 import type { ActualAddress, ActualLink } from '../../shared/drivers/ip-links.js';
 import type { Op } from '../../shared/reconcile/ops.js';
+import { LINUXBRIDGE_DRIVER, type ChecksumOffload, type DeviceCommand, type InterfaceDriver, type PlugState } from '../../shared/drivers/interface-driver/index.js';
 import { routerDevices, routerNamespace, type Router, type RouterPort } from './model.js';
 
 /** Route protocol number marking routes nucleon-l3-agent owns in a qrouter namespace. */
@@ -22,11 +25,14 @@ export interface ActualRouterNetns {
   /** Routes with proto L3_ROUTE_PROTO: "dst via gw". */
   ownRoutes: Array<{ dst: string; via: string | undefined }>;
   forwarding: boolean;
+  /** Checksum offload of the qr-/qg- devices, where the interface driver reads it (OVS netdev). */
+  offload?: Map<string, ChecksumOffload>;
 }
 
-export interface RouterKernelPlan { ops: Op[]; devices: string[] }
+/** Stages as in applyPlugPlan: `detach`, then `ops`, then `commands`. */
+export interface RouterKernelPlan { detach: Op[]; ops: Op[]; commands: DeviceCommand[]; devices: string[] }
 
-export function planRouterNetns(r: Router, a: ActualRouterNetns, rootLinks: Map<string, ActualLink>): RouterKernelPlan {
+export function planRouterNetns(r: Router, a: ActualRouterNetns, rootLinks: Map<string, ActualLink>, driver: InterfaceDriver = LINUXBRIDGE_DRIVER, state: PlugState = undefined): RouterKernelPlan {
   const key = `router:${r.id}`;
   const netns = routerNamespace(r.id);
   const ops: Op[] = [];
@@ -45,25 +51,18 @@ export function planRouterNetns(r: Router, a: ActualRouterNetns, rootLinks: Map<
   }
   // A recreated veth comes back bare: the kernel dropped its addresses and the routes through it.
   let recreated = false;
+  const detach: Op[] = [];
+  const commands: DeviceCommand[] = [];
+  const taps = new Set<string>();
   for (const { port, kind, extra } of ports) {
     const { ns, tap } = routerDevices(kind, port.id);
-    const inner = a.links.get(ns);
-    const outer = rootLinks.get(tap);
-    const fresh = !inner || !outer;
-    if (fresh) {
-      recreated = true;
-      if (outer) ops.push({ kind: 'link.del', key, name: tap });
-      if (inner) ops.push({ kind: 'link.del', key, netns, name: ns });
-      ops.push({ kind: 'link.add', key, name: tap, link: { type: 'veth', peer: ns, peerNetns: netns }, ...(port.mtu ? { mtu: port.mtu } : {}) });
-      ops.push({ kind: 'link.set', key, netns, name: ns, address: port.mac, ...(port.mtu ? { mtu: port.mtu } : {}), up: true });
-      ops.push({ kind: 'link.set', key, name: tap, up: true });
-    } else {
-      if (inner.mac?.toLowerCase() !== port.mac) ops.push({ kind: 'link.set', key, netns, name: ns, address: port.mac });
-      if (port.mtu && inner.mtu !== port.mtu) ops.push({ kind: 'link.set', key, netns, name: ns, mtu: port.mtu });
-      if (port.mtu && outer.mtu !== port.mtu) ops.push({ kind: 'link.set', key, name: tap, mtu: port.mtu });
-      if (!inner.up) ops.push({ kind: 'link.set', key, netns, name: ns, up: true });
-      if (!outer.up) ops.push({ kind: 'link.set', key, name: tap, up: true });
-    }
+    taps.add(tap);
+    const plug = driver.plug({ key, portId: port.id, mac: port.mac, mtu: port.mtu, netns, device: ns, tap }, { inner: a.links.get(ns), outer: rootLinks.get(tap), offload: a.offload?.get(ns) }, state);
+    const fresh = plug.rebuilt;
+    if (fresh) recreated = true;
+    ops.push(...plug.ops);
+    detach.push(...plug.detach);
+    commands.push(...plug.commands);
     const want = new Set([...port.cidrs, ...extra]);
     const have = new Set(!fresh ? a.addresses.filter((x) => x.dev === ns && x.family === 4).map((x) => x.cidr) : []);
     for (const c of want) if (!have.has(c)) ops.push({ kind: 'addr.add', key, netns, dev: ns, cidr: c });
@@ -81,5 +80,7 @@ export function planRouterNetns(r: Router, a: ActualRouterNetns, rootLinks: Map<
   for (const x of desiredRoutes) {
     if (!haveRoutes.has(`${x.dst}|${x.via}`)) ops.push({ kind: 'route.replace', key, netns, dst: x.dst, via: x.via, ...(x.dev ? { dev: x.dev } : {}), proto: L3_ROUTE_PROTO });
   }
-  return { ops, devices: [...wanted] };
+  // Ports of removed interfaces (their qr- end deleted above), still plugged into the integration bridge.
+  ops.push(...driver.unplugStale(key, taps, state, rootLinks));
+  return { detach, ops, commands, devices: [...wanted] };
 }

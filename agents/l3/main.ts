@@ -11,6 +11,7 @@ import { bootAgent, runAgent, runMain, StartupError } from '../../shared/agent/b
 import { AGENT_KINDS } from '../../shared/agent/constants.js';
 import { l3Configurations } from '../../shared/agent/configurations.js';
 import { ExecaCommandRunner } from '../../shared/exec/command-runner.js';
+import { createInterfaceDriver, parseInterfaceDriver, UnsupportedInterfaceDriverError, type InterfaceDriverName } from '../../shared/drivers/interface-driver/index.js';
 import { ReconcileRunner } from '../../shared/reconcile/runner.js';
 import { OsloRpcClient, OsloRpcServer } from '../../shared/rpc/index.js';
 import { DetachedProcessSupervisor } from '../../shared/process/supervisor.js';
@@ -19,20 +20,28 @@ import { L3PluginApi } from './plugin-api.js';
 import { L3_TOPIC, NETWORK_UPDATE_TOPIC, l3Endpoint } from './rpc-endpoints.js';
 import { routerNatPort } from './nat-port.js';
 
-const BRIDGED_DRIVERS = new Set(['linuxbridge', 'neutron.agent.linux.interface.BridgeInterfaceDriver']);
-
 runMain(AGENT_KINDS.l3.daemon, async () => {
   const boot = bootAgent('l3', process.argv.slice(2), L3AgentSchema);
   const { config, host, logger, connection } = boot;
   const meta = AGENT_KINDS.l3;
   const c = config.DEFAULT;
-  if (!c.interface_driver) throw new StartupError('An interface driver must be specified ([DEFAULT] interface_driver)');
-  if (!BRIDGED_DRIVERS.has(c.interface_driver)) throw new StartupError(`[DEFAULT] interface_driver = ${c.interface_driver} is not supported by nucleon-l3-agent yet (linuxbridge)`);
+  let driverName: InterfaceDriverName;
+  try {
+    driverName = parseInterfaceDriver(c.interface_driver);
+  } catch (err) {
+    if (err instanceof UnsupportedInterfaceDriverError) throw new StartupError(err.message);
+    throw err;
+  }
   if (c.agent_mode !== 'legacy') {
     // DVR is out of scope: refusing beats registering a mode we would not honour.
     throw new StartupError(`[DEFAULT] agent_mode = ${c.agent_mode} is not supported by nucleon-l3-agent (legacy only)`);
   }
   const runner = new ExecaCommandRunner({ logger });
+  const interfaceDriver = createInterfaceDriver(driverName, {
+    runner, logger,
+    ovs: { integrationBridge: config.ovs.integration_bridge, ovsdbConnection: config.ovs.ovsdb_connection, ovsdbTimeoutSec: config.ovs.ovsdb_timeout, datapathType: config.ovs.datapath_type, owner: { agent: 'l3', host } },
+  });
+  if (driverName === 'openvswitch' && !c.ovs_use_veth) logger.info('ovs_use_veth = False ignored: router ports are always veth pairs (internal ports moved into a namespace break on the userspace datapath)');
   const client = new OsloRpcClient(connection, { topic: 'q-l3-plugin', timeoutMs: c.rpc_response_timeout * 1000, maxTimeoutMs: c.rpc_response_max_timeout * 1000, backoffOnTimeout: true, logger });
   const agent = new L3Agent({
     plugin: new L3PluginApi(client, host),
@@ -43,6 +52,7 @@ runMain(AGENT_KINDS.l3.daemon, async () => {
     statePath: c.state_path,
     metadata: { enabled: c.enable_metadata_proxy, port: c.metadata_port, socket: c.metadata_proxy_socket },
     handleInternalOnlyRouters: c.handle_internal_only_routers,
+    interfaceDriver,
   });
   const loop = new ReconcileRunner({ apply: (w) => agent.apply(w), logger, minIntervalMs: 50, retryIntervalMs: 1000, maxIntervalMs: config.nucleon.resync_interval * 1000 });
   const endpoint = l3Endpoint({

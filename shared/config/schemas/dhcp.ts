@@ -3,11 +3,13 @@
  * dnsmasq, DHCP protocol options), agent/common.py (interface options),
  * agent/metadata/config.py (shared proxy options), as registered by
  * neutron.agent.dhcp_agent.register_options in Neutron 21. dhcp_lease_duration
- * and dns_domain come from neutron.conf ([DEFAULT], in CommonSchema).
+ * and dns_domain come from neutron.conf ([DEFAULT], in CommonSchema); [ovs] is the
+ * OVS agent's group (see ovs-interface.ts), read with interface_driver = openvswitch.
  */
 import { defineSchema, mergeSchemas } from '../schema.js';
 import { boolOpt, intOpt, listOpt, strOpt } from '../types.js';
 import { CommonSchema } from './common.js';
+import { OVS_INTERFACE_GROUP } from './ovs-interface.js';
 
 export const DhcpSchema = defineSchema({
   DEFAULT: {
@@ -35,6 +37,7 @@ export const DhcpSchema = defineSchema({
     metadata_proxy_user: strOpt({ default: '' }),
     metadata_proxy_group: strOpt({ default: '' }),
   },
+  ovs: OVS_INTERFACE_GROUP,
 });
 
 export const DhcpAgentSchema = mergeSchemas(CommonSchema, DhcpSchema);

@@ -2,11 +2,13 @@
  * l3_agent.ini (+ neutron.conf): neutron/conf/agent/l3/config.py, l3/ha.py,
  * l3/keepalived.py, agent/common.py (interface, external process, RA, PD,
  * process monitor, iptables), agent/metadata/config.py (shared proxy options),
- * as registered by neutron.agent.l3_agent.register_opts in Neutron 21.
+ * as registered by neutron.agent.l3_agent.register_opts in Neutron 21; [ovs] is the
+ * OVS agent's group (see ovs-interface.ts), read with interface_driver = openvswitch.
  */
 import { defineSchema, mergeSchemas } from '../schema.js';
 import { boolOpt, choiceOpt, intOpt, listOpt, portOpt, strOpt } from '../types.js';
 import { CommonSchema } from './common.js';
+import { OVS_INTERFACE_GROUP } from './ovs-interface.js';
 
 export const L3_AGENT_MODES = ['dvr', 'dvr_snat', 'legacy', 'dvr_no_external'] as const;
 
@@ -53,6 +55,7 @@ export const L3Schema = defineSchema({
     debug_iptables_rules: boolOpt({ default: false }),
     use_random_fully: boolOpt({ default: true }),
   },
+  ovs: OVS_INTERFACE_GROUP,
 });
 
 export const L3AgentSchema = mergeSchemas(CommonSchema, L3Schema);

@@ -85,6 +85,10 @@ def register_common():
 agent = spec.get('agent')
 if agent:
     register_common()
+if agent in ('dhcp', 'l3'):
+    # Loading the interface driver (load_interface_driver, any alias) imports
+    # neutron.agent.linux.interface -> ovs_lib, which registers the [ovs] OVSDB options.
+    import neutron.agent.linux.interface
 if agent == 'dhcp':
     from neutron.agent import dhcp_agent
     dhcp_agent.register_options(conf)
