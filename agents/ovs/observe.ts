@@ -26,7 +26,7 @@ export function observedFromSnapshot(s: OvsdbSnapshot): ObservedOvs {
   }
   for (const p of s.ports.values()) {
     o.ports.set(p.name, {
-      name: p.name, bridge: bridgeOfPort.get(p.uuid), tag: p.tag, otherConfig: { ...p.other_config },
+      name: p.name, bridge: bridgeOfPort.get(p.uuid), tag: p.tag, vlanMode: p.vlan_mode, trunks: [...p.trunks], otherConfig: { ...p.other_config },
       interfaces: p.interfaces.map((u) => ifaceByUuid.get(u)).filter((i): i is ObservedInterface => i !== undefined),
     });
   }

@@ -17,6 +17,8 @@ export interface ObservedPort {
   name: string;
   bridge: string | undefined;
   tag: number | undefined;
+  vlanMode: string | undefined;
+  trunks: number[];
   otherConfig: Record<string, string>;
   interfaces: ObservedInterface[];
 }

@@ -9,7 +9,7 @@
  */
 import type { OvsCommand } from '../../shared/reconcile/ops.js';
 import type { DesiredOvs } from './desired.js';
-import { isTunnelPortName } from './names.js';
+import { DEAD_VLAN, isTunnelPortName } from './names.js';
 import type { ObservedOvs } from './observed.js';
 
 export interface PlanOvsdbInput {
@@ -70,6 +70,13 @@ export function planOvsdbCommands({ desired, observed, tunnelBridge, sweepTunnel
     if (port.tag !== t.tag) values['tag'] = t.tag;
     for (const [k, v] of Object.entries(t.otherConfig)) if (port.otherConfig[k] !== v) values[`other_config:${k}`] = v;
     if (Object.keys(values).length > 0) cmds.push({ cmd: 'set', table: 'Port', record: t.port, values, ifExists: true });
+    // A port plugged by Neutron's replace_port (the DHCP/L3 interface drivers) waits on
+    // the dead VLAN in trunk mode (vlan_mode=trunk trunks=4095); once wired it must be
+    // an access port of its VLAN, as Python's _bind_devices clears both columns.
+    if (t.tag !== DEAD_VLAN) {
+      if (port.vlanMode !== undefined) cmds.push({ cmd: 'clear', table: 'Port', record: t.port, column: 'vlan_mode', ifExists: true });
+      if (port.trunks.length > 0) cmds.push({ cmd: 'clear', table: 'Port', record: t.port, column: 'trunks', ifExists: true });
+    }
   }
   return cmds;
 }

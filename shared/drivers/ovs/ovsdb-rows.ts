@@ -8,6 +8,7 @@
  */
 import {
   decodeInteger,
+  decodeSet,
   decodeOptional,
   decodeString,
   decodeStringMap,
@@ -36,6 +37,10 @@ export interface PortRow {
   readonly interfaces: readonly string[];
   /** Access VLAN; undefined for a trunk (no tag). */
   readonly tag: number | undefined;
+  /** "trunk", "access", …; undefined when unset. */
+  readonly vlan_mode: string | undefined;
+  /** Trunked VLANs, sorted; empty when unset. */
+  readonly trunks: readonly number[];
   readonly other_config: Readonly<Record<string, string>>;
   readonly external_ids: Readonly<Record<string, string>>;
 }
@@ -62,7 +67,7 @@ export interface InterfaceRow {
 }
 
 export const BRIDGE_COLUMNS = ['name', 'ports', 'datapath_type', 'fail_mode', 'external_ids', 'other_config'] as const;
-export const PORT_COLUMNS = ['name', 'interfaces', 'tag', 'other_config', 'external_ids'] as const;
+export const PORT_COLUMNS = ['name', 'interfaces', 'tag', 'vlan_mode', 'trunks', 'other_config', 'external_ids'] as const;
 export const INTERFACE_COLUMNS = ['name', 'ofport', 'type', 'external_ids', 'options', 'error', 'mac_in_use', 'admin_state', 'link_state'] as const;
 
 export type Columns = Readonly<Record<string, unknown>>;
@@ -108,6 +113,8 @@ export function decodePort(uuid: string, c: Columns): PortRow {
     name: field(c, 'name', '', decodeString),
     interfaces: Object.freeze(field(c, 'interfaces', EMPTY_SET, decodeUuidSet)),
     tag: field(c, 'tag', EMPTY_SET, (d) => decodeOptional(d, decodeInteger)),
+    vlan_mode: field(c, 'vlan_mode', EMPTY_SET, (d) => decodeOptional(d, decodeString)),
+    trunks: Object.freeze(field(c, 'trunks', EMPTY_SET, (d) => decodeSet(d).map(decodeInteger).sort((a, b) => a - b))),
     other_config: Object.freeze(field(c, 'other_config', EMPTY_MAP, decodeStringMap)),
     external_ids: Object.freeze(field(c, 'external_ids', EMPTY_MAP, decodeStringMap)),
   });

@@ -26,13 +26,13 @@ function facts(portId: string, networkId: string, over: Partial<PortFacts> = {})
   };
 }
 
-function observedWith(ports: Array<{ name: string; bridge: string; tag?: number; otherConfig?: Record<string, string>; ofport?: number; type?: string; options?: Record<string, string>; externalIds?: Record<string, string> }>, bridges: string[] = ['br-int', 'br-tun', 'br-ex']): ObservedOvs {
+function observedWith(ports: Array<{ name: string; bridge: string; tag?: number; otherConfig?: Record<string, string>; ofport?: number; type?: string; options?: Record<string, string>; externalIds?: Record<string, string>; vlanMode?: string; trunks?: number[] }>, bridges: string[] = ['br-int', 'br-tun', 'br-ex']): ObservedOvs {
   const o = emptyObserved();
   for (const b of bridges) o.bridges.set(b, { name: b, datapathType: 'netdev', failMode: b === 'br-ex' ? undefined : 'secure', ports: [] });
   for (const p of ports) {
     const iface = { name: p.name, ofport: p.ofport, type: p.type ?? '', externalIds: p.externalIds ?? {}, options: p.options ?? {}, error: undefined };
     o.interfaces.set(p.name, iface);
-    o.ports.set(p.name, { name: p.name, bridge: p.bridge, tag: p.tag, otherConfig: p.otherConfig ?? {}, interfaces: [iface] });
+    o.ports.set(p.name, { name: p.name, bridge: p.bridge, tag: p.tag, vlanMode: p.vlanMode, trunks: p.trunks ?? [], otherConfig: p.otherConfig ?? {}, interfaces: [iface] });
     o.bridges.get(p.bridge)?.ports.push(p.name);
   }
   return o;
@@ -134,6 +134,13 @@ test('plan: a fresh node gets bridges, patches, tunnel and tags in one command l
   const cmds2 = planOvsdbCommands({ desired: d2, observed: conv, tunnelBridge: 'br-tun', sweepTunnels: true });
   assert.deepEqual(cmds2, [{ cmd: 'del-port', bridge: 'br-tun', port: 'vxlan-0a000009', ifExists: true }], 'only the stale tunnel port goes; a foreign port stays');
   assert.deepEqual(planOvsdbCommands({ desired: d2, observed: conv, tunnelBridge: 'br-tun', sweepTunnels: false }), []);
+});
+
+test('plan: a port plugged on the dead VLAN in trunk mode becomes an access port of its VLAN', () => {
+  const observed = observedWith([{ name: 'tap1', bridge: 'br-int', ofport: 5, tag: 4095, vlanMode: 'trunk', trunks: [4095], externalIds: { 'iface-id': P1 } }]);
+  const d = computeDesiredOvs(config, observed, [{ name: 'tap1', portId: P1, ofport: 5, facts: facts(P1, NET_A) }], new Set(), new Map());
+  const cmds = planOvsdbCommands({ desired: d, observed, tunnelBridge: 'br-tun', sweepTunnels: false }).filter((c) => 'record' in c && c.record === 'tap1');
+  assert.deepEqual(cmds.map((c) => c.cmd === 'clear' ? `clear ${c.column}` : c.cmd), ['set', 'clear vlan_mode', 'clear trunks']);
 });
 
 test('port facts: server details parsed; malformed ones rejected with a reason', () => {
