@@ -22,7 +22,7 @@ import { FlowSync } from '../../shared/drivers/ovs/flow-sync.js';
 import { newRunCookie, formatCookie } from '../../shared/drivers/ovs/flow-cookie.js';
 import { ReconcileRunner } from '../../shared/reconcile/runner.js';
 import { OsloRpcClient, OsloRpcServer } from '../../shared/rpc/index.js';
-import { RemoteResourceCache, fetchDeviceDetails, fetchSecurityGroupInfo } from '../../shared/resource-cache/index.js';
+import { CacheIncompleteError, RemoteResourceCache, deviceDetailsFromCache, fetchDeviceDetails, fetchSecurityGroupInfo, securityGroupInfoFromCache } from '../../shared/resource-cache/index.js';
 import { ConntrackZoneFlusher, zonesToFlush, type OvsFirewallRender } from './firewall/index.js';
 import { OvsAgent } from './agent.js';
 import type { OvsAgentConfig } from './desired.js';
@@ -34,6 +34,9 @@ import { parsePortDetails } from './port-facts.js';
 import { L2POP_TOPIC, OVS_TOPICS, ovsEndpoint } from './rpc-endpoints.js';
 
 const OVSDB_RETRY_MS = 5000;
+/** How often an iface-id the server does not know is asked about again. */
+const UNKNOWN_REPULL_MS = 60_000;
+const unknownPulledAt = new Map<string, number>();
 
 /** Where ovs-ofctl finds `<bridge>.mgmt`: $OVS_RUNDIR, else next to a unix OVSDB socket. */
 function ovsRundir(ovsdbConnection: string): string | undefined {
@@ -126,8 +129,24 @@ runMain(AGENT_KINDS.ovs.daemon, async () => {
         await new Promise((r) => setTimeout(r, 20));
       }
     },
-    // Pulls what the cache lacks (a port plugged before its push arrived), then answers locally.
-    portDetails: async (portId, device) => parsePortDetails(await fetchDeviceDetails(cache, device, portId, host)),
+    // Answers from the cache (kept current by pushes): no RPC per port. Only what the cache
+    // lacks is pulled (a port plugged before its push arrived); an id the server does not
+    // know is asked again at most once a minute, not at every apply.
+    portDetails: async (portId, device) => {
+      if (!cache.getPort(portId)) {
+        const last = unknownPulledAt.get(portId);
+        if (last === undefined || Date.now() - last > UNKNOWN_REPULL_MS) {
+          unknownPulledAt.set(portId, Date.now());
+          if (await cache.pullPort(portId)) unknownPulledAt.delete(portId);
+        }
+      }
+      try {
+        return parsePortDetails(deviceDetailsFromCache(cache, device, portId, host));
+      } catch (err) {
+        if (!(err instanceof CacheIncompleteError)) throw err;
+        return parsePortDetails(await fetchDeviceDetails(cache, device, portId, host));
+      }
+    },
     renderFlows: async ({ desired, observed, fdb }) => {
       const wired = new Set(desired.wired.map((w) => w.device));
       const deadOfports: number[] = [];
@@ -135,7 +154,12 @@ runMain(AGENT_KINDS.ovs.daemon, async () => {
         const of = ofportOf(observed, t.port);
         if (of !== undefined && !wired.has(t.port) && t.tag === 4095) deadOfports.push(of);
       }
-      const sg = agentConfig.firewallDriver === 'openvswitch' ? await fetchSecurityGroupInfo(cache, desired.wired.map((w) => w.portId)) : {};
+      const ids = desired.wired.map((w) => w.portId);
+      let sg: unknown = {};
+      if (agentConfig.firewallDriver === 'openvswitch') {
+        try { sg = securityGroupInfoFromCache(cache, ids); }
+        catch (err) { if (!(err instanceof CacheIncompleteError)) throw err; sg = await fetchSecurityGroupInfo(cache, ids); }
+      }
       const a = assembleFlows({ config: agentConfig, desired, observed, fdb, deadOfports, logger, sgInfo: () => sg });
       pendingFirewall = a.firewall;
       return a.flows;

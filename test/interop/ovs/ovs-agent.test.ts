@@ -20,7 +20,8 @@ import { ensureNeutronServer, deleteAgents, neutronApi, waitFor, type NeutronSer
 import { deviceName, testName } from '../../harness/names.js';
 import { TestNode, type SpawnedProcess } from '../../harness/node-netns.js';
 import { ConfigDir, startDaemon, waitForLog } from '../../harness/daemons.js';
-import { TestVm } from '../../harness/vm.js';
+import { TestVm, dhcpLease } from '../../harness/vm.js';
+import { readdirSync, readFileSync } from 'node:fs';
 import { startOvs, type OvsInstance } from '../../harness/ovs.js';
 
 const PROJECT = 'nucleon-test';
@@ -28,6 +29,10 @@ let server: NeutronServer;
 const conf = new ConfigDir();
 const underlayNs = deviceName('ul');
 let underlayMade = false;
+/** A "physical" host on node A's provider bridge br-ex (flat network). */
+const physHostNs = deviceName('px');
+let physHostMade = false;
+const physnet = testName('pn');
 
 interface OvsNode { node: TestNode; host: string; ip: string; ovs: OvsInstance; agent?: SpawnedProcess; files: string[] }
 interface LbNode { node: TestNode; host: string; ip: string; agent?: SpawnedProcess; files: string[] }
@@ -68,10 +73,23 @@ before(async () => {
     await waitFor(async () => (await node.exec(['ip', 'link', 'show', 'br-ul']).catch(() => '')).length > 0, { timeoutMs: 10_000, description: 'br-ul internal port' });
     await node.exec(['ip', 'addr', 'add', `${ip}/24`, 'dev', 'br-ul']);
     await node.exec(['ip', 'link', 'set', 'br-ul', 'up']);
+    if (i === 0) {
+      // Provider bridge for a flat network, created by the operator (here: the test);
+      // its uplink leads to a "physical" host namespace.
+      await run('ip', ['netns', 'add', physHostNs]);
+      physHostMade = true;
+      const up = deviceName('pxu');
+      await node.exec(['ip', 'link', 'add', up, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', physHostNs]);
+      await node.exec(['ip', 'link', 'set', up, 'up']);
+      await run('ip', ['netns', 'exec', physHostNs, 'ethtool', '-K', 'eth0', 'tx', 'off']);
+      await run('ip', ['-n', physHostNs, 'addr', 'add', '10.83.0.100/24', 'dev', 'eth0']);
+      await run('ip', ['-n', physHostNs, 'link', 'set', 'eth0', 'up']);
+      await ovs.vsctl(['--', 'add-br', 'br-ex', '--', 'set', 'Bridge', 'br-ex', 'datapath_type=netdev', '--', 'add-port', 'br-ex', up]);
+    }
     n.files = [
       conf.write(`neutron-${suffix}.conf`, { DEFAULT: { host, transport_url: server.transportUrl, state_path: `${conf.dir}/state-${suffix}` }, agent: { report_interval: 5 } }),
       conf.write(`ovs-${suffix}.ini`, {
-        ovs: { integration_bridge: 'br-int', tunnel_bridge: 'br-tun', local_ip: ip, datapath_type: 'netdev', ovsdb_connection: ovs.dbUrl },
+        ovs: { integration_bridge: 'br-int', tunnel_bridge: 'br-tun', local_ip: ip, datapath_type: 'netdev', ovsdb_connection: ovs.dbUrl, ...(i === 0 ? { bridge_mappings: `${physnet}:br-ex` } : {}) },
         agent: { tunnel_types: 'vxlan', l2_population: true },
         securitygroup: { firewall_driver: 'openvswitch' },
       }),
@@ -102,7 +120,16 @@ before(async () => {
   await waitForLog(lbNode.agent, 'registered with neutron-server', 60_000);
 });
 
+let dhcpAgent: SpawnedProcess | undefined;
+let dhcpNet = '';
+
 after(async () => {
+  if (dhcpAgent) await ovsNodes[1]!.node.stopProcess(dhcpAgent, 10_000);
+  // dnsmasq/haproxy outlive their agent by design: stop the ones started from our config dir.
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try { if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(conf.dir)) process.kill(Number(pid), 'SIGTERM'); } catch { /* gone */ }
+  }
+  if (dhcpNet) await run('ip', ['netns', 'del', `qdhcp-${dhcpNet}`]).catch(() => undefined);
   for (const n of ovsNodes) if (n.agent) await n.node.stopProcess(n.agent, 10_000);
   if (lbNode?.agent) await lbNode.node.stopProcess(lbNode.agent, 10_000);
   for (const vm of vms) await vm.unplug();
@@ -110,6 +137,7 @@ after(async () => {
   for (const n of ovsNodes) { await n.ovs.stop(); await n.node.cleanup(); await deleteAgents({ host: n.host }).catch(() => undefined); }
   if (lbNode) { await lbNode.node.cleanup(); await deleteAgents({ host: lbNode.host }).catch(() => undefined); }
   if (underlayMade) await run('ip', ['netns', 'del', underlayNs]).catch(() => undefined);
+  if (physHostMade) await run('ip', ['netns', 'del', physHostNs]).catch(() => undefined);
   conf.remove();
 });
 
@@ -175,6 +203,46 @@ test('VXLAN with l2pop: a VM on the other OVS node and one on the Linux-bridge n
   }
   assert.equal(okC, true);
   assert.equal(await waitFor(() => c1.ping('10.81.0.21'), { timeoutMs: 30_000, description: 'ping Linux-bridge node C -> OVS node B' }), true);
+});
+
+test('flat provider network through br-ex: a VM reaches a host on the physical side', async () => {
+  const [A] = ovsNodes as [OvsNode, OvsNode];
+  const net = await neutronApi<{ network: { id: string } }>('/networks', 'POST', { network: { name: testName('flat'), project_id: PROJECT, 'provider:network_type': 'flat', 'provider:physical_network': physnet } });
+  created.push({ kind: 'networks', id: net.network.id });
+  await neutronApi('/subnets', 'POST', { subnet: { network_id: net.network.id, ip_version: 4, cidr: '10.83.0.0/24', enable_dhcp: false, gateway_ip: null, project_id: PROJECT } });
+  const vm = await vmOn(A, net.network.id, '10.83.0.11', 'f1');
+  await waitActive([vm]);
+  assert.equal(await waitFor(() => vm.ping('10.83.0.100'), { timeoutMs: 20_000, description: 'ping the physical host over the flat network' }), true);
+  // The VLAN-tagged br-int side never leaks onto the wire: the physical host sees untagged frames (it answered).
+  const flows = await A.ovs.ofctl(['dump-flows', 'br-ex']);
+  assert.match(flows, /strip_vlan/);
+});
+
+test('DHCP on an OVS node: nucleon-dhcp-agent with interface_driver = openvswitch serves a VM its lease', async () => {
+  const [, B] = ovsNodes as [OvsNode, OvsNode];
+  const base = conf.write('neutron-dhcp-ob.conf', { DEFAULT: { host: B.host, transport_url: server.transportUrl, state_path: `${conf.dir}/state-dhcp-ob`, interface_driver: 'openvswitch' }, agent: { report_interval: 5 } });
+  const ini = conf.write('dhcp-ob.ini', { DEFAULT: { enable_isolated_metadata: false }, ovs: { integration_bridge: 'br-int', ovsdb_connection: B.ovs.dbUrl, datapath_type: 'netdev' } });
+  dhcpAgent = startDaemon(B.node, 'dhcp', [base, ini], { ...process.env, ...B.ovs.env });
+  await waitForLog(dhcpAgent, 'registered with neutron-server', 60_000);
+  const net = await neutronApi<{ network: { id: string } }>('/networks', 'POST', { network: { name: testName('dh'), project_id: PROJECT } });
+  dhcpNet = net.network.id;
+  created.push({ kind: 'networks', id: dhcpNet });
+  const agentRows = await neutronApi<{ agents: Array<{ id: string }> }>(`/agents?host=${B.host}&agent_type=DHCP%20agent`);
+  await neutronApi(`/agents/${agentRows.agents[0]!.id}/dhcp-networks`, 'POST', { network_id: dhcpNet });
+  await neutronApi('/subnets', 'POST', { subnet: { network_id: dhcpNet, ip_version: 4, cidr: '10.84.0.0/24', enable_dhcp: true, project_id: PROJECT } });
+  const p = await neutronApi<{ port: Port }>('/ports', 'POST', { port: { network_id: dhcpNet, project_id: PROJECT, 'binding:host_id': B.host, device_owner: 'compute:nova', device_id: crypto.randomUUID(), port_security_enabled: false } });
+  created.push({ kind: 'ports', id: p.port.id });
+  const vm = await TestVm.plugOvs(B.node, { netns: deviceName('dh1'), portId: p.port.id, networkId: dhcpNet, mac: p.port.mac_address, vsctl: (args) => B.ovs.vsctl(args), mtu: 1450 });
+  vms.push(vm);
+  const lease = await waitFor(() => dhcpLease(vm, 3), { timeoutMs: 60_000, intervalMs: 500, description: 'a DHCP lease over OVS' });
+  assert.equal(lease.ip, p.port.fixed_ips[0]!.ip_address);
+  assert.equal(lease.mtu, '1450');
+  await waitActive([vm]);
+  // The DHCP port's tap sits on br-int, tagged with the network's local VLAN (not the dead one).
+  const tap = `tap${(await neutronApi<{ ports: Array<{ id: string }> }>(`/ports?network_id=${dhcpNet}&device_owner=network:dhcp`)).ports[0]!.id.slice(0, 11)}`;
+  const tag = (await B.ovs.vsctl(['get', 'Port', tap, 'tag'])).trim();
+  assert.notEqual(tag, '4095');
+  assert.equal(tag, (await B.ovs.vsctl(['get', 'Port', vm.tap, 'tag'])).trim(), 'same local VLAN as the VM');
 });
 
 test('security groups: ICMP follows the rules; a spoofed source is dropped; port security off passes', async () => {
