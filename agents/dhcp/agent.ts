@@ -1,14 +1,19 @@
 /**
- * The DHCP agent's reconcile loop. Notifications only name networks; one apply then:
- * 1. refreshes the server's view: every active network on a full sync
- *    (get_active_networks_info), else get_network_info for each dirty network;
- * 2. for each served network (admin up, a DHCP-enabled subnet): makes sure the
+ * The DHCP agent's reconcile loop. Notifications only name networks; one apply then
+ * (see resync.ts for which networks an apply takes and in what order):
+ * 1. refreshes the server's view: every active network on a server sync (start-up,
+ *    revived, reconnect, after errors: get_active_networks_info), else
+ *    get_network_info for each network named by a notification; the periodic pass
+ *    makes no RPC, it compares every served network's local state with what was
+ *    served (one namespace read each) and picks the networks that drifted;
+ * 2. for each network to serve (admin up, a DHCP-enabled subnet): makes sure the
  *    server-side DHCP port exists with an address on every DHCP subnet, diffs the
  *    qdhcp namespace against the kernel and applies the difference in one batch,
  *    writes dnsmasq's files atomically (only when they change), keeps one dnsmasq
  *    (adopted across agent restarts, SIGHUP on a file change) and, where Neutron
  *    would, the isolated-metadata haproxy;
- * 3. tells the server which ports dnsmasq now serves (dhcp_ready_on_ports);
+ * 3. tells the server which ports dnsmasq now serves (dhcp_ready_on_ports, one call
+ *    per apply);
  * 4. after a full sync, removes what it owns for networks no longer served
  *    (processes, namespace, files) and releases their DHCP ports.
  */
@@ -20,17 +25,25 @@ import { Executor } from '../../shared/reconcile/executor.js';
 import type { ApplyOutcome, ApplyWork } from '../../shared/reconcile/runner.js';
 import type { Op } from '../../shared/reconcile/ops.js';
 import { writeFileAtomic } from '../../shared/reconcile/atomic-file.js';
-import { readAddresses, readLinks, type ActualLink } from '../../shared/drivers/ip-links.js';
+import { readLinks, type ActualLink } from '../../shared/drivers/ip-links.js';
 import { applyPlugPlan, LINUXBRIDGE_DRIVER, type InterfaceDriver, type PlugState } from '../../shared/drivers/interface-driver/index.js';
 import type { DetachedProcessSupervisor } from '../../shared/process/supervisor.js';
 import { renderHaproxyConfig, haproxyConfigPath, haproxyPidFile, METADATA_PORT, METADATA_V4_IP } from '../../shared/metadata-proxy/haproxy.js';
 import { metadataProxySpec } from '../../shared/metadata-proxy/spec.js';
 import { metrics, opCountsByKind } from '../../shared/control/index.js';
 import { confFile, dhcpDeviceId, networkConfDir, parseNetwork, renderNetwork, shouldServeMetadata, type DnsmasqConf, type Network } from './dnsmasq/index.js';
-import { planDhcpKernel, dhcpDevices, dhcpNamespace, type ActualDhcpNetns } from './kernel.js';
+import { planDhcpKernel, dhcpDevices, dhcpNamespace, type ActualDhcpNetns, type DesiredDhcpNetns } from './kernel.js';
 import { parseLeases, staleLeases } from './leases.js';
 import { dhcpSubnetIds, planDhcpPort } from './dhcp-port.js';
 import type { DhcpPluginApi, RawNetwork, RawPort } from './plugin-api.js';
+import { readDhcpNetns, readDhcpNetnsMany } from './netns-read.js';
+import { DNSMASQ_FILES, driftOf, type DnsmasqFileKind, type ServedLocalState } from './drift.js';
+import { checkKey, networkKey, planWork, SliceBudget, syncKey } from './resync.js';
+
+/** Self-queued work (sync slices, drift repair) per apply: a notification waits at most about this. */
+export const DEFAULT_SLICE_BUDGET_MS = 500;
+/** Namespace reads of the periodic pass running at once. */
+const CHECK_CONCURRENCY = 8;
 
 export interface DhcpAgentDeps {
   host: string;
@@ -46,12 +59,27 @@ export interface DhcpAgentDeps {
   logger: Logger;
   /** `[DEFAULT] interface_driver`; default linuxbridge (the L2 agent attaches the taps). */
   interfaceDriver?: InterfaceDriver;
+  /** Time per apply for self-queued work; default {@link DEFAULT_SLICE_BUDGET_MS}. */
+  sliceBudgetMs?: number;
+  /** Monotonic milliseconds, for the slice budget; default performance.now. */
+  now?: () => number;
 }
 
 interface Served {
   raw: RawNetwork;
   network: Network;
   dhcpPort: RawPort;
+  /** What the kernel was made to look like, for the periodic pass. */
+  desired: DesiredDhcpNetns;
+  /** The files written and whether haproxy is wanted, for the periodic pass. */
+  local: ServedLocalState;
+}
+
+/** A server sync being served in slices: for its "sync complete" line. */
+interface SyncRound {
+  startedAt: number;
+  left: Set<string>;
+  failed: number;
 }
 
 export class DhcpAgent {
@@ -59,6 +87,10 @@ export class DhcpAgent {
   private readonly networks = new Map<string, RawNetwork>();
   /** What dnsmasq has been told per port: id → signature, for dhcp_ready_on_ports. */
   private readonly readySent = new Map<string, string>();
+  /** Ports to report in this apply's dhcp_ready_on_ports: id → network and signature. */
+  private readonly readyPending = new Map<string, { networkId: string; sig: string }>();
+  private syncRound: SyncRound | undefined;
+  private readonly now: () => number;
   private readonly executor: Executor;
   private readonly served = new Map<string, Served>();
   private readonly driver: InterfaceDriver;
@@ -67,6 +99,7 @@ export class DhcpAgent {
 
   constructor(private readonly d: DhcpAgentDeps) {
     this.driver = d.interfaceDriver ?? LINUXBRIDGE_DRIVER;
+    this.now = d.now ?? (() => performance.now());
     this.executor = new Executor({ runner: d.runner, logger: d.logger, supervisor: d.supervisor, ...this.driver.executorOptions });
   }
 
@@ -83,46 +116,154 @@ export class DhcpAgent {
   async apply(work: ApplyWork): Promise<ApplyOutcome> {
     const log = this.d.logger;
     const failedKeys = new Map<string, Error>();
-    const dirty = new Set<string>();
-    if (work.fullSync) {
+    const deferred = new Set<string>();
+    const plan = planWork(work);
+    const budget = new SliceBudget(this.d.sliceBudgetMs ?? DEFAULT_SLICE_BUDGET_MS, this.now);
+    let later = plan.fromCache;
+    if (plan.serverSync) {
       const all = await this.d.plugin.getActiveNetworksInfo();
       this.networks.clear();
       for (const n of all) if (typeof n['id'] === 'string') this.networks.set(n['id'], n);
-      for (const id of this.networks.keys()) dirty.add(id);
-      // Tell the server again about every port only when it may have lost track (start,
-      // revived, reconnect); the periodic resync would otherwise repeat dhcp_ready_on_ports
-      // for every port of every network each interval.
-      if (work.reason.some((r) => r !== 'periodic')) this.readySent.clear();
-    }
-    for (const k of work.keys) {
-      if (!k.startsWith('network:')) continue;
-      const id = k.slice(8);
-      if (work.fullSync && this.networks.has(id)) continue;
-      const info = await this.d.plugin.getNetworkInfo(id);
-      if (info) this.networks.set(id, info); else this.networks.delete(id);
-      dirty.add(id);
+      // The server may have lost track (start, revived, reconnect): tell it again about
+      // every port. The periodic pass never gets here, so it repeats nothing.
+      this.readySent.clear();
+      const notified = new Set(plan.refetch);
+      later = [...new Set([...this.networks.keys(), ...this.served.keys()])].filter((id) => !notified.has(id)).sort();
+      this.syncRound = { startedAt: this.now(), left: new Set(later), failed: 0 };
     }
     const rootLinks = await readLinks(this.d.runner);
     this.plugState = await this.driver.readState();
     let ops = 0;
-    for (const id of [...dirty].sort()) {
-      const raw = this.networks.get(id);
-      try {
-        if (raw && isServed(raw)) ops += await this.serve(id, raw, rootLinks);
-        else if (this.served.has(id)) await this.unserve(id, raw ? 'no DHCP-enabled subnet or admin down' : 'network gone');
-      } catch (err) {
-        log.error({ err, network_id: id }, 'network not reconciled; will retry');
-        failedKeys.set(`network:${id}`, err instanceof Error ? err : new Error(String(err)));
+    // Notifications first: a new port's lease must not wait behind a sync of every network.
+    for (const id of plan.refetch) {
+      if (!budget.take('notified')) {
+        deferred.add(networkKey(id));
+        continue;
       }
+      if (!plan.serverSync || !this.networks.has(id)) {
+        try {
+          const info = await this.d.plugin.getNetworkInfo(id);
+          if (info) this.networks.set(id, info); else this.networks.delete(id);
+        } catch (err) {
+          // This network only (Python's safe_get_network_info): retried with backoff.
+          log.warn({ err, network_id: id }, 'get_network_info failed; will retry');
+          failedKeys.set(networkKey(id), err instanceof Error ? err : new Error(String(err)));
+          continue;
+        }
+      }
+      ops += await this.reconcile(id, rootLinks, failedKeys);
     }
-    if (work.fullSync) await this.sweep(failedKeys, rootLinks);
+    if (plan.serverSync) await this.sweep(failedKeys, rootLinks);
+    // The periodic pass checks every network (but those notified or queued for serving:
+    // serving checks them anyway); like the rest, in slices.
+    const toCheck = plan.driftCheck ? [...new Set([...plan.toCheck, ...this.checkCandidates(new Set([...plan.refetch, ...later]))])].sort() : plan.toCheck;
+    if (toCheck.length > 0) {
+      const { drifted, unchecked } = await this.findDrift(toCheck, rootLinks, budget);
+      for (const id of unchecked) deferred.add(checkKey(id));
+      later = [...new Set([...later, ...drifted])].sort();
+    }
+    // The rest in slices: what does not fit the budget goes back to the runner, which
+    // puts it in the next apply with whatever notification arrived meanwhile.
+    for (const id of later) {
+      if (budget.take('queued')) ops += await this.reconcile(id, rootLinks, failedKeys);
+      else deferred.add(syncKey(id));
+    }
+    await this.flushReady(failedKeys);
+    if (this.syncRound && this.syncRound.left.size === 0) {
+      log.info({ networks: this.served.size, failed: this.syncRound.failed, durationMs: Math.round(this.now() - this.syncRound.startedAt) }, 'sync complete');
+      this.syncRound = undefined;
+    }
     // Respawn anything that died between applies (dnsmasq killed by hand, a crash).
     const check = await this.d.supervisor.check();
     for (const id of check.respawned) log.warn({ process_id: id }, 'process was dead and has been respawned');
     const c = this.counts();
     metrics.resources('networks', c.networks);
     metrics.resources('ports', c.ports);
-    return { failedKeys, ops };
+    return { failedKeys, ops, deferredKeys: deferred };
+  }
+
+  /** Serves or unserves one network from this.networks; a failure is recorded, not thrown. */
+  private async reconcile(id: string, rootLinks: Map<string, ActualLink>, failedKeys: Map<string, Error>): Promise<number> {
+    const raw = this.networks.get(id);
+    try {
+      if (raw && isServed(raw)) return await this.serve(id, raw, rootLinks);
+      if (this.served.has(id)) await this.unserve(id, raw ? 'no DHCP-enabled subnet or admin down' : 'network gone');
+      return 0;
+    } catch (err) {
+      this.d.logger.error({ err, network_id: id }, 'network not reconciled; will retry');
+      // Retried as a notification would be: fetched again from the server first.
+      failedKeys.set(networkKey(id), err instanceof Error ? err : new Error(String(err)));
+      if (this.syncRound?.left.has(id)) this.syncRound.failed += 1;
+      return 0;
+    } finally {
+      this.syncRound?.left.delete(id);
+    }
+  }
+
+  /** What a periodic pass checks: served networks and networks that should be. */
+  private checkCandidates(skip: Set<string>): string[] {
+    const ids = new Set(this.served.keys());
+    for (const [id, raw] of this.networks) if (isServed(raw)) ids.add(id);
+    return [...ids].filter((id) => !skip.has(id));
+  }
+
+  /**
+   * The periodic pass over `ids`: those whose local state differs from what was served
+   * (or that should be served and are not, or are served and should not be). Costs one
+   * `ip -n … -batch` per served network, in waves of 8, a few file reads and /proc
+   * reads; no RPC, no write. Stops between waves when the slice budget is spent.
+   */
+  private async findDrift(ids: readonly string[], rootLinks: Map<string, ActualLink>, budget: SliceBudget): Promise<{ drifted: string[]; unchecked: string[] }> {
+    const drift = new Map<string, string[]>();
+    const toRead: string[] = [];
+    for (const id of ids) {
+      const raw = this.networks.get(id);
+      const wanted = raw !== undefined && isServed(raw);
+      const served = this.served.has(id);
+      if (wanted && !served) drift.set(id, ['not served']);
+      else if (!wanted && served) drift.set(id, ['served but no longer wanted']);
+      else if (served) toRead.push(id);
+    }
+    const unchecked: string[] = [];
+    for (let i = 0; i < toRead.length; i += CHECK_CONCURRENCY) {
+      if (i > 0 && !budget.left()) {
+        unchecked.push(...toRead.slice(i));
+        break;
+      }
+      const wave = toRead.slice(i, i + CHECK_CONCURRENCY);
+      const actual = await readDhcpNetnsMany(this.d.runner, wave.map(dhcpNamespace), CHECK_CONCURRENCY);
+      await Promise.all(wave.map(async (id) => {
+        const reasons = await this.driftOfOne(id, actual.get(dhcpNamespace(id)), rootLinks);
+        if (reasons.length > 0) drift.set(id, reasons);
+      }));
+    }
+    for (const [id, reasons] of drift) this.d.logger.warn({ network_id: id, drift: reasons }, 'local state drifted; serving the network again');
+    return { drifted: [...drift.keys()], unchecked };
+  }
+
+  private async driftOfOne(id: string, a: ActualDhcpNetns | Error | undefined, rootLinks: Map<string, ActualLink>): Promise<string[]> {
+    const s = this.served.get(id)!;
+    const netns = dhcpNamespace(id);
+    let netnsProblem: string | undefined;
+    let kernelOps: Op[] = [];
+    if (a === undefined || a instanceof Error) netnsProblem = `namespace not readable: ${a?.message ?? 'no answer'}`;
+    else if (!a.exists) netnsProblem = 'namespace missing';
+    else {
+      const { ns } = dhcpDevices(s.desired.portId);
+      if (a.links.has(ns)) a.offload = await this.driver.readOffload(netns, [ns], this.plugState);
+      const p = planDhcpKernel(s.desired, a, rootLinks, this.driver, this.plugState);
+      kernelOps = [...p.detach, ...p.ops];
+      if (p.commands.length > 0) netnsProblem = `device commands pending: ${p.commands.map((c) => c.why).join(', ')}`;
+    }
+    const files = {} as Record<DnsmasqFileKind, string | undefined>;
+    for (const kind of DNSMASQ_FILES) files[kind] = await readFile(confFile(this.d.conf.dhcp_confs, id, kind), 'utf8').catch(() => undefined);
+    const haproxyWanted = s.local.haproxyConf !== undefined;
+    const [haproxyConf, dnsmasqAlive, haproxyAlive] = await Promise.all([
+      haproxyWanted ? readFile(haproxyConfigPath(this.d.statePath, id), 'utf8').catch(() => undefined) : Promise.resolve(undefined),
+      this.d.supervisor.isAlive(`dnsmasq:${id}`, { pidFile: confFile(this.d.conf.dhcp_confs, id, 'pid'), marker: id }),
+      haproxyWanted ? this.d.supervisor.isAlive(`haproxy:${id}`, { pidFile: haproxyPidFile(join(this.d.statePath, 'external', 'pids'), id), marker: id }) : Promise.resolve(false),
+    ]);
+    return driftOf(s.local, { ...(netnsProblem !== undefined ? { netnsProblem } : {}), kernelOps, files, haproxyConf, dnsmasqAlive, haproxyAlive });
   }
 
   private async serve(id: string, raw: RawNetwork, rootLinks: Map<string, ActualLink>): Promise<number> {
@@ -136,7 +277,7 @@ export class DhcpAgent {
 
     // Kernel: namespace, veth, addresses, default route.
     const netns = dhcpNamespace(id);
-    const actual = await this.readNetns(netns);
+    const actual = await readDhcpNetns(this.d.runner, netns);
     const { ns } = dhcpDevices(portId);
     if (actual.links.has(ns)) actual.offload = await this.driver.readOffload(netns, [ns], this.plugState);
     if (!actual.exists) {
@@ -156,7 +297,8 @@ export class DhcpAgent {
       if (!gateway && s.ip_version === 4 && s.gateway_ip) gateway = s.gateway_ip;
     }
     const metadataAddress = this.d.conf.force_metadata || this.d.conf.enable_isolated_metadata;
-    const plan = planDhcpKernel({ networkId: id, portId, mac: String(dhcpPort['mac_address']), mtu: network.mtu || null, cidrs, gateway, metadata: metadataAddress }, actual, rootLinks, this.driver, this.plugState);
+    const desired: DesiredDhcpNetns = { networkId: id, portId, mac: String(dhcpPort['mac_address']), mtu: network.mtu || null, cidrs, gateway, metadata: metadataAddress };
+    const plan = planDhcpKernel(desired, actual, rootLinks, this.driver, this.plugState);
     const kernelOps: Op[] = [...plan.detach, ...plan.ops];
     if (kernelOps.length > 0 || plan.commands.length > 0) {
       const res = await applyPlugPlan(this.executor, this.d.runner, plan);
@@ -185,10 +327,10 @@ export class DhcpAgent {
     }
 
     // Isolated metadata proxy, where Neutron would serve it.
-    await this.ensureMetadataProxy(id, netns, shouldServeMetadata(network, this.d.conf));
+    const haproxyConf = await this.ensureMetadataProxy(id, netns, shouldServeMetadata(network, this.d.conf));
 
-    this.served.set(id, { raw, network, dhcpPort });
-    await this.reportReady(id, network);
+    this.served.set(id, { raw, network, dhcpPort, desired, local: { files: { host: rendered.files.host, addn_hosts: rendered.files.addn_hosts, opts: rendered.files.opts }, haproxyConf } });
+    this.queueReady(id, network);
     return kernelOps.length;
   }
 
@@ -218,34 +360,56 @@ export class DhcpAgent {
     return port;
   }
 
-  private async ensureMetadataProxy(id: string, netns: string, wanted: boolean): Promise<void> {
+  /** Returns the haproxy config when the proxy is served here, else undefined. */
+  private async ensureMetadataProxy(id: string, netns: string, wanted: boolean): Promise<string | undefined> {
     const procId = `haproxy:${id}`;
     const pidFile = haproxyPidFile(join(this.d.statePath, 'external', 'pids'), id);
     if (!wanted) {
       await this.d.supervisor.stop(procId, { pidFile, marker: id });
-      return;
+      return undefined;
     }
     const confPath = haproxyConfigPath(this.d.statePath, id);
     await mkdir(join(this.d.statePath, 'ns-metadata-proxy'), { recursive: true });
     await mkdir(join(this.d.statePath, 'external', 'pids'), { recursive: true });
-    const changed = await writeFileAtomic(confPath, renderHaproxyConfig({
+    const conf = renderHaproxyConfig({
       resource: { kind: 'network', id }, unixSocketPath: this.d.metadataProxySocket, bindAddress: METADATA_V4_IP, port: METADATA_PORT, user: 'root', group: 'root', pidFile,
-    }));
+    });
+    const changed = await writeFileAtomic(confPath, conf);
     const spec = metadataProxySpec({ resource: { kind: 'network', id }, confPath, pidFile, netns });
     if (changed) await this.d.supervisor.stop(procId, { pidFile, marker: id });
     await this.d.supervisor.ensure(spec);
+    return conf;
   }
 
-  private async reportReady(id: string, network: Network): Promise<void> {
-    const ready: string[] = [];
+  /** Ports of the network the server has not heard about in this shape yet. */
+  private queueReady(id: string, network: Network): void {
     for (const p of network.ports) {
       const sig = `${id}|${p.mac_address}|${p.fixed_ips.map((f) => f.ip_address).sort().join(',')}`;
-      if (this.readySent.get(p.id) !== sig) ready.push(p.id);
+      if (this.readySent.get(p.id) !== sig) this.readyPending.set(p.id, { networkId: id, sig });
     }
-    if (ready.length === 0) return;
-    await this.d.plugin.dhcpReadyOnPorts(ready);
-    for (const p of network.ports) if (ready.includes(p.id)) this.readySent.set(p.id, `${id}|${p.mac_address}|${p.fixed_ips.map((f) => f.ip_address).sort().join(',')}`);
-    this.d.logger.info({ network_id: id, ports: ready.length }, 'ports reported ready for DHCP');
+  }
+
+  /**
+   * One dhcp_ready_on_ports for every port queued in this apply (Python batches them
+   * in its _dhcp_ready_ports_loop too): a start-up of 51 networks made 51 calls. On a
+   * failure the ports stay queued and their networks are retried with backoff.
+   */
+  private async flushReady(failedKeys: Map<string, Error>): Promise<void> {
+    if (this.readyPending.size === 0) return;
+    const batch = new Map(this.readyPending);
+    try {
+      await this.d.plugin.dhcpReadyOnPorts([...batch.keys()]);
+    } catch (err) {
+      const error = err instanceof Error ? err : new Error(String(err));
+      this.d.logger.warn({ err: error, ports: batch.size }, 'dhcp_ready_on_ports failed; will retry');
+      for (const { networkId } of batch.values()) if (!failedKeys.has(networkKey(networkId))) failedKeys.set(networkKey(networkId), error);
+      return;
+    }
+    for (const [port, { sig }] of batch) {
+      this.readySent.set(port, sig);
+      if (this.readyPending.get(port)?.sig === sig) this.readyPending.delete(port);
+    }
+    this.d.logger.info({ ports: batch.size, networks: new Set([...batch.values()].map((v) => v.networkId)).size }, 'ports reported ready for DHCP');
   }
 
   private async unserve(id: string, why: string): Promise<void> {
@@ -266,6 +430,7 @@ export class DhcpAgent {
     await rm(haproxyConfigPath(this.d.statePath, id), { force: true });
     const had = this.served.delete(id);
     for (const [port, sig] of this.readySent) if (sig.startsWith(`${id}|`)) this.readySent.delete(port);
+    for (const [port, r] of this.readyPending) if (r.networkId === id) this.readyPending.delete(port);
     if (had || this.networks.has(id)) await this.d.plugin.releaseDhcpPort(id, dhcpDeviceId(this.d.host, id)).catch((err: unknown) => log.warn({ err }, 'release_dhcp_port failed'));
     log.info({ why }, 'network no longer served: dnsmasq, proxy, namespace and files removed');
   }
@@ -299,17 +464,6 @@ export class DhcpAgent {
       for (const f of res.failed) failedKeys.set(f.key, f.error);
       this.d.logger.info({ ports: stale.filter((o) => o.kind === 'ovs.vsctl').length, failed: res.failed.length }, 'swept integration bridge ports of networks no longer served');
     }
-  }
-
-  private async readNetns(netns: string): Promise<ActualDhcpNetns> {
-    const list = await this.d.runner.run(['ip', '-json', 'netns', 'list']).then((r) => JSON.parse(r.stdout || '[]') as Array<{ name: string }>, () => []);
-    if (!list.some((n) => n.name === netns)) return { exists: false, links: new Map(), addresses: [], defaultVia: undefined };
-    const [links, addresses, routes] = await Promise.all([
-      readLinks(this.d.runner, netns),
-      readAddresses(this.d.runner, netns),
-      this.d.runner.run(['ip', '-json', 'route', 'show', 'default'], { netns }).then((r) => JSON.parse(r.stdout || '[]') as Array<{ gateway?: string }>, () => []),
-    ]);
-    return { exists: true, links, addresses, defaultVia: routes[0]?.gateway };
   }
 }
 
