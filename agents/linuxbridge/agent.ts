@@ -95,9 +95,13 @@ export class LinuxBridgeAgent {
     const present = new Set(taps);
     this.tapCount = taps.length;
 
-    // Which taps need (fresh) details from the server.
+    // Which taps need (fresh) details from the server. A periodic pass repairs drift from
+    // the kernel and the details already known; only a full sync somebody asked for
+    // (start, revived, reconnect, retry) asks for every tap again and re-reports it, as
+    // re-reporting 50 devices costs the server seconds every interval.
+    const requestedFull = work.fullSync && (work.fullSyncReasons ?? work.reason).some((r) => r !== 'periodic');
     const need = new Set<string>();
-    for (const t of taps) if (work.fullSync || !this.details.has(t)) need.add(t);
+    for (const t of taps) if (requestedFull || !this.details.has(t)) need.add(t);
     for (const k of work.keys) {
       if (k.startsWith('tap:')) { const t = k.slice(4); if (present.has(t)) need.add(t); }
       else if (k.startsWith('port:')) { const t = tapName(k.slice(5)); if (present.has(t)) need.add(t); }

@@ -118,7 +118,11 @@ export class OvsAgent {
     const c = this.d.config;
     const log = this.d.logger;
     const failedKeys = new Map<string, Error>();
-    if (work.fullSync) this.tunnelsSynced = false;
+    // A periodic pass repairs drift from OVSDB and the cache alone; only a full sync
+    // somebody asked for (start, revived, reconnect, retry) asks the server again and
+    // re-reports every port: 50 ports re-reported cost the server seconds each time.
+    const requestedFull = work.fullSync && (work.fullSyncReasons ?? work.reason).some((r) => r !== 'periodic');
+    if (requestedFull) this.tunnelsSynced = false;
     if (tunnellingEnabled(c) && !this.tunnelsSynced && c.localIp) {
       try {
         const eps = await this.d.plugin.tunnelSync(c.localIp, 'vxlan');
@@ -186,7 +190,7 @@ export class OvsAgent {
     const down: string[] = [];
     if (flowsOk && !failedKeys.has('ovsdb')) {
       for (const w of desired.wired) {
-        const dirty = work.fullSync || work.keys.has(`port:${w.portId}`);
+        const dirty = requestedFull || work.keys.has(`port:${w.portId}`);
         if (!this.reportedUp.has(w.portId) || dirty) up.push(w.portId);
       }
     }
