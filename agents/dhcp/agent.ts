@@ -211,7 +211,8 @@ export class DhcpAgent {
    * The periodic pass over `ids`: those whose local state differs from what was served
    * (or that should be served and are not, or are served and should not be). Costs one
    * `ip -n … -batch` per served network, in waves of 8, a few file reads and /proc
-   * reads; no RPC, no write. Stops between waves when the slice budget is spent.
+   * reads; no RPC, no write. Stops between waves when the slice budget is spent (then
+   * networks found drifted are served in the next slices).
    */
   private async findDrift(ids: readonly string[], rootLinks: Map<string, ActualLink>, budget: SliceBudget): Promise<{ drifted: string[]; unchecked: string[] }> {
     const drift = new Map<string, string[]>();
@@ -226,7 +227,8 @@ export class DhcpAgent {
     }
     const unchecked: string[] = [];
     for (let i = 0; i < toRead.length; i += CHECK_CONCURRENCY) {
-      if (i > 0 && !budget.left()) {
+      // A wave is queued work like a serve: the first one of the apply always goes.
+      if (!budget.take('queued')) {
         unchecked.push(...toRead.slice(i));
         break;
       }

@@ -16,8 +16,9 @@
  *   with what was served, and only networks that drifted are served again. Python's
  *   agent does no periodic check at all (only its ProcessMonitor respawns dnsmasq).
  *
- * All work is done in slices: at most about `budgetMs` per apply (at least one network
- * served and one check wave), the rest is handed back to the runner as deferred keys.
+ * All work is done in slices: at most about `budgetMs` per apply (at least one
+ * notified network, and one check wave or queued network), the rest is handed back to
+ * the runner as deferred keys.
  * A notification arriving meanwhile is in the next apply, served before the rest, so it
  * waits for one slice, never for a whole pass over many networks (nor for a burst of
  * other notifications: those beyond the budget are handed back too).
