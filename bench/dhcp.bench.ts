@@ -20,8 +20,9 @@
  *                 time from the launch until all 51 networks have a live dnsmasq (pid file
  *                 under the agent's state_path, process alive, network id in its command
  *                 line; polled every 100 ms). Same criterion on both sides. Also printed: the
- *                 agent's own "sync done" mark (nucleon: time of the first `reconcile apply`
- *                 log line with fullSync; Python: the "Synchronizing state complete" line).
+ *                 agent's own "sync done" mark (nucleon: its "sync complete" log line,
+ *                 written when the last slice of the start-up sync is done; Python: the
+ *                 "Synchronizing state complete" line).
  *   stray dnsmasq a dnsmasq whose network namespace is not /run/netns/qdhcp-<net> answers
  *                 nobody: counted after the first serve and after the start-up, and printed.
  *   RSS           VmRSS of the DHCP agent's process tree (process, descendants, its process
@@ -311,7 +312,8 @@ class NucleonSide implements Side {
   async relaunch(): Promise<number> { return this.spawnDhcp(); }
 
   syncMark(launch: number): number | undefined {
-    const j = this.dhcp?.log.json.find((l) => l['msg'] === 'reconcile apply' && l['fullSync'] === true);
+    // The start-up sync is served in slices; "sync complete" is written when the last is done.
+    const j = this.dhcp?.log.json.find((l) => l['msg'] === 'sync complete');
     if (!j) return undefined;
     const t = typeof j['time'] === 'number' ? j['time'] : Date.parse(String(j['time']));
     return t - launch;
@@ -486,7 +488,7 @@ function report(nu: SideResult, py: SideResult): void {
     `  port_security_enabled=false, VXLAN network, one DHCP subnet, network scheduled to the side's DHCP agent explicitly.`,
     `start-up: DHCP agent stopped (SIGTERM -> exit ${sec(nu.stopMs)} / ${sec(py.stopMs)}), its dnsmasq/haproxy stopped and qdhcp namespaces`,
     `  deleted, relaunched; times from the launch to a live dnsmasq (pid file + process) for every network, polled every ${POLL_MS} ms;`,
-    `  "sync done": nucleon = first 'reconcile apply' log line with fullSync, python = "Synchronizing state complete".`,
+    `  "sync done": nucleon = its "sync complete" log line (last slice of the start-up sync), python = "Synchronizing state complete".`,
     `RSS: VmRSS of the DHCP agent + descendants + its process group (python: privsep daemons) without dnsmasq/haproxy,`,
     `  ${SETTLE_MS / 1000} s after the start-up sync; dnsmasq/haproxy: median VmRSS of one per network (enable_isolated_metadata on both sides).`,
     `1-min load average at the start of each side: nucleon ${nu.load?.toFixed(1) ?? '-'}, python ${py.load?.toFixed(1) ?? '-'} (${cpus().length} CPUs).`,
