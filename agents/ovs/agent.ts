@@ -11,6 +11,11 @@
  * 5. reports devices up/down with update_device_list, 20 at a time.
  * Everything is recomputed from OVSDB and the cache on each apply (level-triggered);
  * the keys only decide which ports are reported again.
+ *
+ * dryRun() computes steps 2–4 without applying them (`nucleon diff`); it runs
+ * between applies, never during one: the daemon's flow renderer remembers the
+ * firewall it rendered last for the conntrack-zone flush after the br-int sync,
+ * and a dry run's render slipped in between would stand in for the apply's.
  */
 import type { Logger } from '../../shared/logging/logger.js';
 import type { CommandRunner } from '../../shared/exec/command-runner.js';
@@ -18,6 +23,8 @@ import { Executor } from '../../shared/reconcile/executor.js';
 import type { ApplyOutcome, ApplyWork } from '../../shared/reconcile/runner.js';
 import { metrics } from '../../shared/control/index.js';
 import { applyFdbChange, type FdbChange, type FdbTable } from '../../shared/l2pop/fdb-table.js';
+import type { OvsCommand } from '../../shared/reconcile/ops.js';
+import type { FlowSyncPlan } from '../../shared/drivers/ovs/flow-plan.js';
 import type { FlowSpec } from './model.js';
 import type { ObservedOvs } from './observed.js';
 import { ofportOf } from './observed.js';
@@ -37,6 +44,28 @@ export interface FlowRenderInput {
 }
 
 export interface FlowSyncResult { added: number; modified: number; deleted: number }
+
+/** Plans one bridge's flow sync without applying it (FlowSync.plan with this run's cookie). */
+export type FlowPlanner = (bridge: string, flows: FlowSpec[]) => Promise<FlowSyncPlan>;
+
+/** What the next apply would change, computed without changing anything. */
+export interface OvsDryRun {
+  desired: DesiredOvs;
+  /** The ovs-vsctl subcommands of the OVSDB transaction (empty: nothing differs). */
+  commands: OvsCommand[];
+  /**
+   * Per bridge, the flow bundle planned against the bridge as it is now. With OVSDB
+   * commands pending, ports or tunnels still without an ofport are not in it yet (the
+   * apply renders again once the transaction has given them one).
+   */
+  flows: Map<string, FlowSyncPlan>;
+  /** Bridges the apply would leave alone now, and why. */
+  skipped: Map<string, string>;
+  /** `flows` (rendering) or `flows:<bridge>` (planning) → what failed. */
+  errors: Map<string, Error>;
+}
+
+export type ReportedState = 'up' | 'down';
 
 export interface OvsAgentDeps {
   config: OvsAgentConfig;
@@ -71,6 +100,8 @@ export class OvsAgent {
   private brTunOpen = false;
   private lastDesired: DesiredOvs | undefined;
   private pluggedCount = 0;
+  /** Applies and dry runs, one at a time (see the module comment). */
+  private turn: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly d: OvsAgentDeps) {
     this.executor = new Executor({ runner: d.runner, logger: d.logger, ovsVsctlArgs: d.vsctlArgs });
@@ -82,6 +113,70 @@ export class OvsAgent {
 
   desired(): DesiredOvs | undefined {
     return this.lastDesired;
+  }
+
+  get config(): OvsAgentConfig {
+    return this.d.config;
+  }
+
+  /** OVSDB as the monitor shows it now. */
+  observed(): ObservedOvs {
+    return this.d.observe();
+  }
+
+  /** What the server was last told about a port here: up, down, or nothing (undefined). */
+  reported(portId: string): ReportedState | undefined {
+    const id = portId.toLowerCase();
+    if (this.reportedUp.has(id)) return 'up';
+    if (this.reportedDown.has(id)) return 'down';
+    return undefined;
+  }
+
+  /** The resource cache's view of one plugged port (as the apply gets it). */
+  portAnswer(portId: string, device: string): Promise<PortAnswer> {
+    return this.d.portDetails(portId.toLowerCase(), device);
+  }
+
+  /**
+   * Steps 2–4 of an apply without applying anything: desired state, the OVSDB
+   * transaction and each bridge's flow bundle, planned on the current OVSDB and flow
+   * tables. Waits for an apply in progress. Writes nothing to OVS and changes none of
+   * the agent's state; the cache may pull what it lacks from the server, as an apply's
+   * read would.
+   */
+  dryRun(planFlows: FlowPlanner): Promise<OvsDryRun> {
+    return this.inTurn(async () => {
+      const c = this.d.config;
+      const observed = this.d.observe();
+      const desired = computeDesiredOvs(c, observed, await this.plugged(observed), this.tunnelEndpoints, this.fdb);
+      const brTunReady = this.brTunGate(desired);
+      const commands = planOvsdbCommands({ desired, observed, tunnelBridge: c.tunnelBridge, sweepTunnels: this.tunnelsSynced && brTunReady });
+      const flows = new Map<string, FlowSyncPlan>();
+      const skipped = new Map<string, string>();
+      const errors = new Map<string, Error>();
+      let rendered = new Map<string, FlowSpec[]>();
+      try {
+        rendered = await this.d.renderFlows({ desired, observed, fdb: this.fdb });
+      } catch (err) {
+        errors.set('flows', err instanceof Error ? err : new Error(String(err)));
+      }
+      for (const [bridge, list] of rendered) {
+        if (!observed.bridges.has(bridge)) { skipped.set(bridge, 'not in OVSDB yet'); continue; }
+        if (bridge === c.tunnelBridge && !brTunReady) { skipped.set(bridge, 'left as found until the server repeats its l2pop entries'); continue; }
+        try {
+          flows.set(bridge, await planFlows(bridge, list));
+        } catch (err) {
+          errors.set(`flows:${bridge}`, err instanceof Error ? err : new Error(String(err)));
+        }
+      }
+      return { desired, commands, flows, skipped, errors };
+    });
+  }
+
+  private inTurn<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.turn.then(fn);
+    this.turn = run.catch(() => undefined);
+    return run;
   }
 
   /** An l2pop message: updates the FDB table, returns the networks it touched. */
@@ -100,12 +195,17 @@ export class OvsAgent {
    * or L2POP_GRACE_MS after that first report. Once open, the gate stays open.
    */
   private brTunReady(desired: DesiredOvs): boolean {
+    if (this.brTunGate(desired)) this.brTunOpen = true;
+    return this.brTunOpen;
+  }
+
+  /** brTunReady without opening the gate (the dry run's view). */
+  private brTunGate(desired: DesiredOvs): boolean {
     if (this.brTunOpen || !this.d.config.l2Population) return true;
     const vxlanNets = [...desired.localVlans.values()].filter((l) => l.networkType === 'vxlan');
     const allKnown = vxlanNets.every((l) => this.fdbKnown.has(l.networkId));
     const graceOver = this.firstReportAt !== undefined && Date.now() - this.firstReportAt > L2POP_GRACE_MS;
-    if (allKnown || graceOver) this.brTunOpen = true;
-    return this.brTunOpen;
+    return allKnown || graceOver;
   }
 
   onTunnel(ip: string, type: string, added: boolean): boolean {
@@ -114,7 +214,11 @@ export class OvsAgent {
     return true;
   }
 
-  async apply(work: ApplyWork): Promise<ApplyOutcome> {
+  apply(work: ApplyWork): Promise<ApplyOutcome> {
+    return this.inTurn(() => this.applyNow(work));
+  }
+
+  private async applyNow(work: ApplyWork): Promise<ApplyOutcome> {
     const c = this.d.config;
     const log = this.d.logger;
     const failedKeys = new Map<string, Error>();

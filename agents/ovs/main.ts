@@ -25,6 +25,7 @@ import { OsloRpcClient, OsloRpcServer } from '../../shared/rpc/index.js';
 import { CacheIncompleteError, RemoteResourceCache, deviceDetailsFromCache, fetchDeviceDetails, fetchSecurityGroupInfo, securityGroupInfoFromCache } from '../../shared/resource-cache/index.js';
 import { ConntrackZoneFlusher, zonesToFlush, type OvsFirewallRender } from './firewall/index.js';
 import { OvsAgent } from './agent.js';
+import { ovsControl } from './control.js';
 import type { OvsAgentConfig } from './desired.js';
 import { assembleFlows } from './flows-assembly.js';
 import { observedFromSnapshot } from './observe.js';
@@ -237,6 +238,7 @@ runMain(AGENT_KINDS.ovs.daemon, async () => {
       }),
     },
     runner: loop,
+    control: ovsControl({ agent, flowSync, ofctl, cookie, agentType: meta.agentType, host, daemon: meta.daemon, resync: (reason) => loop.requestFullSync(reason) }),
     stopSteps: () => [
       { name: 'reconcile loop', run: () => loop.stop() },
       ...servers.map((s) => ({ name: `rpc server ${s.topic}`, run: () => s.stop() })),

@@ -15,8 +15,10 @@
  * ones (same key: replaced in place) and the old run's leftovers deleted in the same
  * bundle, so a packet sees either the old table or the new one.
  *
- * Contract: calls for one bridge are serialised; errors are {@link FlowSyncError}s and
- * leave the bridge as it was.
+ * `plan()` is the same without the bundle: what `nucleon diff` shows.
+ *
+ * Contract: calls for one bridge (syncs and plans) are serialised; errors are
+ * {@link FlowSyncError}s and leave the bridge as it was.
  */
 import type { FlowSpec } from '../../../agents/ovs/model.js';
 import { OpError } from '../../exec/errors.js';
@@ -76,16 +78,35 @@ export class FlowSync {
 
   /** Synchronises one bridge; see the module comment. */
   syncFlows(bridge: string, desired: readonly FlowSpec[], opts: SyncFlowsOptions): Promise<FlowSyncResult> {
+    return this.serialised(bridge, () => this.syncOnce(bridge, desired, opts));
+  }
+
+  /**
+   * Dry run (`nucleon diff`): the bundle {@link syncFlows} would send now — validated,
+   * canonicalised and planned against a fresh dump — without sending it. Queued behind
+   * a sync in progress on the same bridge, so it never plans against a bridge that is
+   * about to change under it. Same errors as syncFlows (phases validate, canonicalise,
+   * dump); `opts.verify` is ignored.
+   */
+  plan(bridge: string, desired: readonly FlowSpec[], opts: SyncFlowsOptions): Promise<FlowSyncPlan> {
+    return this.serialised(bridge, async () => {
+      const { withCanon, isOwned } = await this.prepare(bridge, desired, opts);
+      return this.planAgainstBridge(bridge, withCanon, opts.cookie, isOwned);
+    });
+  }
+
+  /** Calls for one bridge run one after the other (a failed one does not stop the next). */
+  private serialised<T>(bridge: string, fn: () => Promise<T>): Promise<T> {
     const prev = this.busy.get(bridge) ?? Promise.resolve();
-    const run = prev.catch(() => undefined).then(() => this.syncOnce(bridge, desired, opts));
+    const run = prev.catch(() => undefined).then(fn);
     const tail = run.catch(() => undefined);
     this.busy.set(bridge, tail);
     void tail.then(() => { if (this.busy.get(bridge) === tail) this.busy.delete(bridge); });
     return run;
   }
 
-  private async syncOnce(bridge: string, desired: readonly FlowSpec[], opts: SyncFlowsOptions): Promise<FlowSyncResult> {
-    const started = performance.now();
+  /** Validation and canonical forms, shared by syncFlows and plan. */
+  private async prepare(bridge: string, desired: readonly FlowSpec[], opts: SyncFlowsOptions): Promise<{ withCanon: DesiredFlow[]; isOwned: (c: bigint) => boolean }> {
     const isOwned = opts.isOwned ?? isNucleonCookie;
     try {
       assertIfName(bridge);
@@ -94,15 +115,18 @@ export class FlowSync {
     } catch (err) {
       throw this.fail(bridge, 'validate', err);
     }
-
-    let withCanon: DesiredFlow[];
     try {
-      withCanon = await this.withCanonical(desired);
+      return { withCanon: await this.withCanonical(desired), isOwned };
     } catch (err) {
       throw this.fail(bridge, 'canonicalise', err);
     }
+  }
 
-    const plan = await this.plan(bridge, withCanon, opts.cookie, isOwned);
+  private async syncOnce(bridge: string, desired: readonly FlowSpec[], opts: SyncFlowsOptions): Promise<FlowSyncResult> {
+    const started = performance.now();
+    const { withCanon, isOwned } = await this.prepare(bridge, desired, opts);
+
+    const plan = await this.planAgainstBridge(bridge, withCanon, opts.cookie, isOwned);
     let unconverged = 0;
     if (plan.lines.length > 0) {
       try {
@@ -111,7 +135,7 @@ export class FlowSync {
         throw this.applyFailure(bridge, plan, err);
       }
       if (opts.verify !== false) {
-        const again = await this.plan(bridge, withCanon, opts.cookie, isOwned);
+        const again = await this.planAgainstBridge(bridge, withCanon, opts.cookie, isOwned);
         unconverged = again.lines.length;
         if (unconverged > 0) this.log?.warn({ bridge, unconverged, sample: again.lines.slice(0, 5) }, 'flows still differ right after the bundle');
       }
@@ -133,7 +157,7 @@ export class FlowSync {
     return result;
   }
 
-  private async plan(bridge: string, desired: DesiredFlow[], cookie: bigint, isOwned: (c: bigint) => boolean): Promise<FlowSyncPlan> {
+  private async planAgainstBridge(bridge: string, desired: DesiredFlow[], cookie: bigint, isOwned: (c: bigint) => boolean): Promise<FlowSyncPlan> {
     let current: DumpedFlow[];
     try {
       current = await this.ofctl.dumpFlows(bridge);
