@@ -34,6 +34,11 @@ export const TRANSIENT_MIN_PRIORITY = 90;
 /** reg5 carries the filtered port's ofport, reg6 its network's conntrack zone (the local VLAN). */
 export const REG_PORT = 5;
 export const REG_NET = 6;
+/**
+ * reg7: the conjunction id that accepted the packet (Neutron's REG_REMOTE_GROUP, read by
+ * its logging extension). Set by the `conj_id=` accept flows of remote-group rules.
+ */
+export const REG_REMOTE_GROUP = 7;
 
 /** The conntrack zone is the low 16 bits of reg6. */
 export const CT_ZONE = `NXM_NX_REG${REG_NET}[0..15]`;
@@ -82,6 +87,15 @@ export const DHCP = {
 
 /** Rule flows: 70 + offset; rules without a remote group add 4 (rules.flow_priority_offset). */
 export const RULE_BASE_PRIORITY = 70;
+
+/**
+ * Conjunction ids come in blocks of 8 per (group, remote group, direction, ethertype,
+ * statefulness), as Neutron's ConjIdMap: 2 ids (established, new) for each of the 4
+ * remote-rule priority offsets. A block starts at a multiple of 8; the highest block
+ * ends at 2^32 - 1 (conj_id is 32 bits).
+ */
+export const CONJ_ID_BLOCK = 8;
+export const CONJ_ID_BLOCKS = 2 ** 29 - 1;
 
 /** OpenFlow 1.0 OFPP_MAX: the highest number of a physical port. */
 export const MAX_OFPORT = 0xff00;

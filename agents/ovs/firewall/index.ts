@@ -5,4 +5,4 @@ export { ConntrackZoneFlusher, type ConntrackZoneFlusherOptions, type OvsDatapat
 export { portRangeMasks } from './port-masks.js';
 export { flowText, flowsText } from './ofctl-text.js';
 export { OWNED_TABLES, TABLE, TRANSIENT_MIN_PRIORITY } from './constants.js';
-export type { OvsFirewallInput, OvsFirewallRender, PortFlows, PortMode } from './types.js';
+export type { NetworkFlows, OvsFirewallInput, OvsFirewallRender, PortFlows, PortMode } from './types.js';

@@ -5,6 +5,8 @@
  */
 
 export interface MatchFields {
+  /** Set by OVS when a conjunctive match fired (conj-flows.ts). */
+  conj_id?: number;
   ct_state?: string;
   ct_mark?: string;
   ct_zone?: number;
@@ -43,6 +45,7 @@ export function match(f: MatchFields): string {
   const put = (k: string, v: string | number | undefined): void => {
     if (v !== undefined) out.push(`${k}=${v}`);
   };
+  put('conj_id', f.conj_id);
   put('ct_state', f.ct_state);
   put('ct_mark', f.ct_mark);
   put('ct_zone', f.ct_zone);

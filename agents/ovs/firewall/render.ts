@@ -8,12 +8,14 @@
 import type { Problem } from '../../../shared/firewall/types.js';
 import type { FlowSpec } from '../model.js';
 import { commonFlows } from './common-flows.js';
+import { networkConjFlows, portConjFlows } from './conj-flows.js';
+import { allocateConjIds, conjKeyText } from './conj-ids.js';
 import { firewallPorts, type FwPort } from './firewall-port.js';
 import { portBaseFlows } from './port-base-flows.js';
-import { portRuleFlows } from './rule-flows.js';
+import { portRules, type PortRules } from './rule-flows.js';
 import { blockedPortFlows, permittedPortFlows } from './special-port-flows.js';
 import { portTrackedFlows } from './tracked-flows.js';
-import type { OvsFirewallInput, OvsFirewallRender, PortFlows } from './types.js';
+import type { NetworkFlows, OvsFirewallInput, OvsFirewallRender, PortFlows } from './types.js';
 
 /** Table ascending, priority descending, then match and actions as text. */
 export function compareFlows(a: FlowSpec, b: FlowSpec): number {
@@ -38,14 +40,22 @@ function parseEthertypes(list: string[], problems: Problem[]): number[] {
   return [...out].sort((a, b) => a - b);
 }
 
-function flowsOf(p: FwPort, input: OvsFirewallInput, ethertypes: number[], problems: Problem[], reported: Set<string>): FlowSpec[] {
-  switch (p.mode) {
+/** A filtered port's fixed flows and its rules, before conjunction ids are known. */
+interface Planned {
+  port: FwPort;
+  rules: PortRules | undefined;
+}
+
+function flowsOf(p: Planned, ethertypes: number[], ids: ReadonlyMap<string, number>): { flows: FlowSpec[]; conjIds: number[] } {
+  switch (p.port.mode) {
     case 'permitted':
-      return permittedPortFlows(p);
+      return { flows: permittedPortFlows(p.port), conjIds: [] };
     case 'blocked':
-      return blockedPortFlows(p);
-    case 'filtered':
-      return [...portBaseFlows(p, ethertypes), ...portTrackedFlows(p), ...portRuleFlows(p, input.sg, problems, reported)];
+      return { flows: blockedPortFlows(p.port), conjIds: [] };
+    case 'filtered': {
+      const conj = portConjFlows(p.port, p.rules?.remote ?? [], ids);
+      return { flows: [...portBaseFlows(p.port, ethertypes), ...portTrackedFlows(p.port), ...(p.rules?.flows ?? []), ...conj.flows], conjIds: conj.conjIds };
+    }
   }
 }
 
@@ -59,21 +69,39 @@ export function renderOvsFirewall(input: OvsFirewallInput): OvsFirewallRender {
   const owners = new Map<string, { owner: string; actions: string }>();
   for (const f of common) owners.set(flowKey(f), { owner: 'common', actions: f.actions });
 
+  // Two passes: conjunction ids are allocated over every remote rule of every port
+  // (their set decides them), then each port's flows and the networks' are rendered.
+  const planned: Planned[] = firewallPorts(input, problems).map((port) => ({
+    port,
+    rules: port.mode === 'filtered' ? portRules(port, input.sg, problems, reported) : undefined,
+  }));
+  const ids = allocateConjIds(planned.flatMap((p) => (p.rules?.remote ?? []).map((r) => conjKeyText(r.key))));
+  const networks: NetworkFlows[] = networkConjFlows(
+    planned.flatMap((p) => (p.rules && p.rules.remote.length > 0 ? [{ port: p.port, rules: p.rules.remote }] : [])),
+    input.sg,
+    ids,
+  ).map((n) => ({ zone: n.zone, flows: n.flows.sort(compareFlows) }));
+
   const ports: PortFlows[] = [];
-  for (const p of firewallPorts(input, problems)) {
+  for (const p of planned) {
     const mine = new Map<string, FlowSpec>();
-    for (const f of flowsOf(p, input, ethertypes, problems, reported)) {
+    const { flows, conjIds } = flowsOf(p, ethertypes, ids);
+    const portId = p.port.portId;
+    for (const f of flows) {
       const key = flowKey(f);
       const prev = owners.get(key);
-      if (prev !== undefined && prev.owner !== p.portId) {
-        if (prev.actions !== f.actions) problems.push({ path: `ports.${p.portId}`, reason: `flow ${key} conflicts with port ${prev.owner}'s: not installed` });
+      if (prev !== undefined && prev.owner !== portId) {
+        if (prev.actions !== f.actions) problems.push({ path: `ports.${portId}`, reason: `flow ${key} conflicts with port ${prev.owner}'s: not installed` });
         continue;
       }
-      owners.set(key, { owner: p.portId, actions: f.actions });
+      owners.set(key, { owner: portId, actions: f.actions });
       if (!mine.has(key)) mine.set(key, f);
     }
-    ports.push({ portId: p.portId, ofport: p.ofport, zone: p.vlan, mode: p.mode, stateless: p.stateless, flows: [...mine.values()].sort(compareFlows) });
+    const { ofport, vlan: zone, mode, stateless } = p.port;
+    ports.push({ portId, ofport, zone, mode, stateless, flows: [...mine.values()].sort(compareFlows), conjIds });
   }
-  const flows = [...common, ...ports.flatMap((p) => p.flows)].sort(compareFlows);
-  return { flows, common, ports, problems };
+  // Network flows match reg6 at the remote-rule priorities, port flows there match reg5
+  // or conj_id: the two never share a key.
+  const flows = [...common, ...networks.flatMap((n) => n.flows), ...ports.flatMap((p) => p.flows)].sort(compareFlows);
+  return { flows, common, networks, ports, problems };
 }

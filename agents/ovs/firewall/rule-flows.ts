@@ -2,15 +2,14 @@
  * Security group rules → accept flows in table 72 (egress) / 82 (ingress), as Neutron's
  * rules.py (create_flows_from_rule_and_port, create_protocol_flows, flow_priority_offset).
  *
- * Remote groups (remote_group_id, remote_address_group_id): Neutron shares one set of
- * conjunction flows per network; here each member address gets its own flows on each
- * port (no conj_id allocation state, flows are a pure function of the input, and a
- * removed member is exactly a removed flow). Cost: rules × members × port masks flows
- * per port instead of rules + members.
+ * Rules with a remote group (remote_group_id, remote_address_group_id) are not
+ * rendered here: they come back as {@link RemoteRule}s, which conj-flows.ts turns into
+ * conjunction flows (rules + members flows, not rules × members).
  */
-import type { Problem, SgInfo, SgRule } from '../../../shared/firewall/types.js';
+import type { Direction, Problem, SgInfo, SgRule } from '../../../shared/firewall/types.js';
 import type { FlowSpec } from '../model.js';
-import { constrainingPrefix, matchPrefix } from './addresses.js';
+import { constrainingPrefix } from './addresses.js';
+import type { ConjKey } from './conj-ids.js';
 import { CT, CT_ZONE, ETH, PORT_MATCH_FIELD, PROTO, RULE_BASE_PRIORITY, TABLE } from './constants.js';
 import type { FwPort } from './firewall-port.js';
 import { match, output, resubmit, type MatchFields } from './match.js';
@@ -71,7 +70,7 @@ function icmpMatch(rule: SgRule): Pick<MatchFields, 'icmp_type' | 'icmp_code'> {
 }
 
 /** The match for the remote side's address (or prefix, as OVS prints it). */
-function addressField(ethertype: SgRule['ethertype'], side: 'src' | 'dst', text: string): MatchFields {
+export function addressField(ethertype: SgRule['ethertype'], side: 'src' | 'dst', text: string): MatchFields {
   if (ethertype === 'IPv4') return side === 'src' ? { nw_src: text } : { nw_dst: text };
   return side === 'src' ? { ipv6_src: text } : { ipv6_dst: text };
 }
@@ -86,39 +85,50 @@ function prefixField(rule: SgRule, side: 'src' | 'dst'): MatchFields {
 }
 
 /**
- * The remote group's members as match fragments, one per distinct address. A member
- * that is a /0 (an allowed-address-pair 0.0.0.0/0) is matched by its MAC instead, as
- * Neutron does (Python puts the MAC in dl_src for both directions; for egress the
- * member is the destination, so here it is dl_dst).
+ * Accept actions of a rule: ingress outputs to the port, and a new stateful connection
+ * is committed in the port's zone first; egress goes on to table 73 (which commits it,
+ * or hands it to a local destination's ingress filtering).
  */
-function memberMatches(rule: SgRule, remoteId: string, sg: SgInfo): MatchFields[] {
-  const members = sg.sg_member_ips[remoteId]?.[rule.ethertype] ?? [];
-  const side = rule.direction === 'ingress' ? 'src' : 'dst';
-  const out = new Map<string, MatchFields>();
-  for (const [ip, mac] of members) {
-    const p = matchPrefix(ip);
-    if (p === null) continue; // parseSgInfo has already reported it
-    if (p.prefixlen === 0) {
-      if (mac === null) out.set('any', {});
-      else out.set(`mac ${mac}`, side === 'src' ? { dl_src: mac.toLowerCase() } : { dl_dst: mac.toLowerCase() });
-    } else out.set(p.text, addressField(rule.ethertype, side, p.text));
-  }
-  return [...out.values()];
+export function acceptActions(p: FwPort, direction: Direction, isNew: boolean): string {
+  if (direction === 'egress') return resubmit(TABLE.ACCEPT_OR_INGRESS);
+  if (p.stateless || !isNew) return output(p.ofport);
+  return `ct(commit,zone=${CT_ZONE}),${output(p.ofport)},${resubmit(TABLE.ACCEPTED_INGRESS_TRAFFIC)}`;
 }
 
-/** Accept actions: stateful ingress commits the connection in the port's zone; egress commits in table 73. */
-function acceptFlows(p: FwPort, rule: SgRule, priority: number, m: MatchFields): FlowSpec[] {
-  const table = rule.direction === 'egress' ? TABLE.RULES_EGRESS : TABLE.RULES_INGRESS;
-  const accept = rule.direction === 'egress' ? resubmit(TABLE.ACCEPT_OR_INGRESS) : output(p.ofport);
-  if (p.stateless) return [{ table, priority, match: match(m), actions: accept }];
-  const commit = rule.direction === 'egress' ? accept : `ct(commit,zone=${CT_ZONE}),${accept},${resubmit(TABLE.ACCEPTED_INGRESS_TRAFFIC)}`;
+/**
+ * Conntrack states a rule's flows are split by: established-not-reply (index 0) and
+ * new (index 1), Neutron's CT_STATES; one state without ct_state for a stateless port.
+ */
+export function ruleStates(p: FwPort): Array<{ ctState: string | undefined; isNew: boolean; index: number }> {
+  if (p.stateless) return [{ ctState: undefined, isNew: false, index: 0 }];
   return [
-    { table, priority, match: match({ ct_state: CT.ESTABLISHED_NOT_REPLY, ...m }), actions: accept },
-    { table, priority, match: match({ ct_state: CT.NEW_NOT_ESTABLISHED, ...m }), actions: commit },
+    { ctState: CT.ESTABLISHED_NOT_REPLY, isNew: false, index: 0 },
+    { ctState: CT.NEW_NOT_ESTABLISHED, isNew: true, index: 1 },
   ];
 }
 
-function ruleFlowsOrThrow(p: FwPort, rule: SgRule, sg: SgInfo): FlowSpec[] {
+function acceptFlows(p: FwPort, rule: SgRule, priority: number, m: MatchFields): FlowSpec[] {
+  const table = rule.direction === 'egress' ? TABLE.RULES_EGRESS : TABLE.RULES_INGRESS;
+  return ruleStates(p).map((s) => ({ table, priority, match: match({ ct_state: s.ctState, ...m }), actions: acceptActions(p, rule.direction, s.isNew) }));
+}
+
+/**
+ * A rule with a remote group (remote_group_id / remote_address_group_id), rendered as
+ * a conjunction (conj-flows.ts): its own matches here are dimension 2 of 2, the remote
+ * group's member addresses (shared by the network) dimension 1.
+ */
+export interface RemoteRule {
+  key: ConjKey;
+  /** rules.flow_priority_offset of a remote rule: 0–3; the flows' priority is 70 + offset. */
+  offset: number;
+  /** reg5, dl_type, the prefix of the non-remote side, protocol, ports; no ct_state. */
+  matches: MatchFields[];
+}
+
+/** The port's flows of one rule: plain accept flows, or a remote rule for the conjunctions. */
+type RuleOutput = { flows: FlowSpec[] } | { remote: RemoteRule };
+
+function ruleOrThrow(p: FwPort, sgId: string, rule: SgRule): RuleOutput {
   const pm = protocolMatch(rule.protocol, rule.ethertype);
   if (pm.kind === 'unknown') throw new RuleSkipped(`unknown protocol ${JSON.stringify(pm.name)}`);
   const proto = pm.kind === 'number' ? pm.proto : undefined;
@@ -131,31 +141,39 @@ function ruleFlowsOrThrow(p: FwPort, rule: SgRule, sg: SgInfo): FlowSpec[] {
     ...prefixField(rule, 'dst'),
     ...(proto !== undefined ? { nw_proto: proto } : {}),
   };
-  let remotes: MatchFields[] = [{}];
-  if (remoteId !== undefined) {
-    if (Object.keys(prefixField(rule, remoteSide)).length > 0) throw new RuleSkipped('a remote group together with a remote IP prefix');
-    remotes = memberMatches(rule, remoteId, sg);
-  }
+  if (remoteId !== undefined && Object.keys(prefixField(rule, remoteSide)).length > 0) throw new RuleSkipped('a remote group together with a remote IP prefix');
   let l4: MatchFields[] = [{}];
   if (proto === PROTO.ICMP || proto === PROTO.IPV6_ICMP) l4 = [icmpMatch(rule)];
   else if (proto !== undefined) l4 = portMatches(rule, proto);
-  const priority = RULE_BASE_PRIORITY + priorityOffset(rule, proto, remoteId !== undefined);
-  const flows: FlowSpec[] = [];
-  for (const r of remotes) for (const l of l4) flows.push(...acceptFlows(p, rule, priority, { ...base, ...r, ...l }));
-  return flows;
+  const offset = priorityOffset(rule, proto, remoteId !== undefined);
+  const matches = l4.map((l) => ({ ...base, ...l }));
+  if (remoteId !== undefined) {
+    const key: ConjKey = { sgId, remoteId, direction: rule.direction, ethertype: rule.ethertype, stateless: p.stateless };
+    return { remote: { key, offset, matches } };
+  }
+  return { flows: matches.flatMap((m) => acceptFlows(p, rule, RULE_BASE_PRIORITY + offset, m)) };
+}
+
+export interface PortRules {
+  /** Accept flows of the rules without a remote group. */
+  flows: FlowSpec[];
+  /** Rules with a remote group, for conj-flows.ts. */
+  remote: RemoteRule[];
 }
 
 /**
- * The accept flows of every rule of the port's groups. A rule that cannot be rendered
- * exactly is skipped (rules only allow: skipping one denies what it allowed) and
- * reported under `security_groups.<sg>[<index>]`.
+ * The rules of the port's groups. A rule that cannot be rendered exactly is skipped
+ * (rules only allow: skipping one denies what it allowed) and reported under
+ * `security_groups.<sg>[<index>]`.
  */
-export function portRuleFlows(p: FwPort, sg: SgInfo, problems: Problem[], reported: Set<string>): FlowSpec[] {
-  const flows: FlowSpec[] = [];
+export function portRules(p: FwPort, sg: SgInfo, problems: Problem[], reported: Set<string>): PortRules {
+  const out: PortRules = { flows: [], remote: [] };
   for (const sgId of p.securityGroups) {
     (sg.security_groups[sgId] ?? []).forEach((rule, i) => {
       try {
-        flows.push(...ruleFlowsOrThrow(p, rule, sg));
+        const r = ruleOrThrow(p, sgId, rule);
+        if ('remote' in r) out.remote.push(r.remote);
+        else out.flows.push(...r.flows);
       } catch (e) {
         if (!(e instanceof RuleSkipped)) throw e;
         // A group's rule is reported once, not once per port that uses it.
@@ -167,5 +185,5 @@ export function portRuleFlows(p: FwPort, sg: SgInfo, problems: Problem[], report
       }
     });
   }
-  return flows;
+  return out;
 }

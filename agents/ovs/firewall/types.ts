@@ -42,17 +42,33 @@ export interface PortFlows {
   stateless: boolean;
   /** Sorted like {@link OvsFirewallRender.flows}. */
   flows: FlowSpec[];
+  /**
+   * The conjunction ids of the port's remote-group rules (ascending): the port accepts
+   * the members that its network's 1/2 flows ({@link OvsFirewallRender.networks}) feed
+   * into these ids.
+   */
+  conjIds: number[];
+}
+
+/** Flows shared by the ports of one network: the remote-group members (conjunction dimension 1/2). */
+export interface NetworkFlows {
+  /** The network's local VLAN = conntrack zone (reg6). */
+  zone: number;
+  /** Sorted like {@link OvsFirewallRender.flows}. */
+  flows: FlowSpec[];
 }
 
 export interface OvsFirewallRender {
   /**
    * Every flow to install in br-int table 60 (priority ≥ 90) and tables 71–94: the
-   * common flows and all ports' flows, without duplicates, sorted by table, priority
-   * (highest first), match, actions.
+   * common flows, the networks' and all ports' flows, without duplicates, sorted by
+   * table, priority (highest first), match, actions.
    */
   flows: FlowSpec[];
   /** Flows that belong to no port (table defaults, conntrack bookkeeping). */
   common: FlowSpec[];
+  /** Per network with remote-group members to match, sorted by zone. */
+  networks: NetworkFlows[];
   /** Per port, sorted by ofport. */
   ports: PortFlows[];
   /** What was skipped, and why (`path` names the port, group or rule). */

@@ -2,9 +2,11 @@
  * The openvswitch firewall (agents/ovs/firewall) on a real switch: a private OVS in a
  * "hypervisor" namespace, one netdev br-int with a minimal base (table 0 → 60, table 60
  * priority 3 NORMAL), three "VM" namespaces on veths tagged with one local VLAN. The
- * rendered flows are installed with plain `ovs-ofctl replace-flows` (base + firewall),
- * the zones `zonesToFlush` names are flushed with ConntrackZoneFlusher, and traffic
- * between the VMs shows what the security groups allow.
+ * rendered flows (base + firewall) are installed by the agent's flow synchroniser
+ * (FlowSync: OpenFlow 1.4, canonical text from `ovs-ofctl parse-flows`), and every apply
+ * checks that a second sync sends nothing (conjunction flows included). The zones
+ * `zonesToFlush` names are flushed with ConntrackZoneFlusher, and traffic between the
+ * VMs shows what the security groups allow.
  *
  * Userspace conntrack (ovs-vswitchd's) serves ct() on the netdev datapath. TCP needs tx
  * offload off on the VM-side veths (KERNEL.md §1).
@@ -12,10 +14,11 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { ConntrackZoneFlusher, flowsText, renderOvsFirewall, zonesToFlush, type OvsFirewallRender } from '../../../agents/ovs/firewall/index.js';
-import type { WiredPort } from '../../../agents/ovs/model.js';
+import { ConntrackZoneFlusher, renderOvsFirewall, zonesToFlush, type OvsFirewallInput, type OvsFirewallRender } from '../../../agents/ovs/firewall/index.js';
+import type { FlowSpec, WiredPort } from '../../../agents/ovs/model.js';
+import { newRunCookie } from '../../../shared/drivers/ovs/flow-cookie.js';
+import { FlowSync, type FlowSyncResult } from '../../../shared/drivers/ovs/flow-sync.js';
+import { OvsOfctl } from '../../../shared/drivers/ovs/ovs-ofctl.js';
 import { ExecaCommandRunner } from '../../../shared/exec/command-runner.js';
 import type { SgInfo, SgMembers, SgPort, SgRule } from '../../../shared/firewall/types.js';
 import { startOvs, type OvsInstance } from '../../harness/ovs.js';
@@ -25,7 +28,11 @@ const nets = new OvsNetns();
 /** The test network's local VLAN on br-int, hence its conntrack zone. */
 const VLAN = 5;
 const SUBNET = '10.78.0';
-const BASE_FLOWS = 'table=0,priority=0,actions=resubmit(,60)\ntable=60,priority=3,actions=NORMAL\n';
+const BASE_FLOWS: FlowSpec[] = [
+  { table: 0, priority: 0, match: '', actions: 'resubmit(,60)' },
+  { table: 60, priority: 3, match: '', actions: 'NORMAL' },
+];
+const COOKIE = newRunCookie();
 
 interface Vm {
   name: string;
@@ -54,7 +61,7 @@ const portGroups = new Map<number, string[] | null>([[1, [SG_A]], [2, [SG_B]], [
 
 let host = '';
 let ovs: OvsInstance | undefined;
-let flowFile = '';
+let flowSync: FlowSync | undefined;
 let last: OvsFirewallRender | undefined;
 let flusher: ConntrackZoneFlusher | undefined;
 const children = new Set<ChildProcess>();
@@ -95,16 +102,24 @@ function wiredPorts(): WiredPort[] {
   }));
 }
 
-/** Renders, installs (base + firewall in one replace-flows), flushes the zones that lost flows. */
+/**
+ * Installs base + `flows` with the synchroniser (one bundle); OVS must then hold exactly
+ * what was predicted (nothing unconverged), and a second sync must send nothing.
+ */
+async function sync(flows: FlowSpec[]): Promise<FlowSyncResult> {
+  const fs = flowSync as FlowSync;
+  const r = await fs.syncFlows('br-int', [...BASE_FLOWS, ...flows], { cookie: COOKIE });
+  assert.equal(r.unconverged, 0, 'OVS holds other flows than the synchroniser predicted');
+  const again = await fs.syncFlows('br-int', [...BASE_FLOWS, ...flows], { cookie: COOKIE });
+  assert.equal(again.flowMods, 0, `a second sync of the same flows sent ${again.flowMods} flow mods`);
+  return r;
+}
+
+/** Renders, installs, flushes the zones that lost flows. */
 async function apply(): Promise<number[]> {
-  const o = ovs as OvsInstance;
   const r = renderOvsFirewall({ sg: sgInfo(), ports: wiredPorts() });
   assert.deepEqual(r.problems, []);
-  writeFileSync(flowFile, BASE_FLOWS + flowsText(r.flows));
-  // Quirk (ovs-ofctl 3.1): plain `replace-flows` fails on these flows with "switch does
-  // not support any of the usable flow formats (OXM,NXM+table_id)"; with --bundle
-  // (OpenFlow 1.4, one atomic transaction) it works.
-  await o.ofctl(['--bundle', 'replace-flows', 'br-int', flowFile]);
+  await sync(r.flows);
   const zones = zonesToFlush(last, r);
   last = r;
   const res = await (flusher as ConntrackZoneFlusher).flushZones(zones);
@@ -184,7 +199,7 @@ before(async () => {
     vms.push({ name: `vm${i}`, ns, tap: `tap${i}`, mac: `fa:16:3e:00:0${i}:0${i}`, ip: `${SUBNET}.${i}`, portId: `port-${i}`, ofport: 0 });
   }
   ovs = await startOvs({ name: 'fw', netns: host });
-  flowFile = join(ovs.dir, 'flows.txt');
+  flowSync = new FlowSync(new OvsOfctl(new ExecaCommandRunner(), { rundir: ovs.runDir }));
   flusher = new ConntrackZoneFlusher({ runner: new ExecaCommandRunner(), datapathType: 'netdev', appctlTarget: ovs.vswitchdCtl, env: ovs.env });
   await ovs.vsctl(['add-br', 'br-int', '--', 'set', 'bridge', 'br-int', 'datapath_type=netdev', 'fail_mode=secure']);
   for (const v of vms) {
@@ -314,6 +329,54 @@ test('remote_group_id: a member of the remote group gets in, a non-member does n
   assert.equal(await ping(vm(1), vm(2).ip), false, 'vm1 → vm2 answered after vm1 left the remote group');
 });
 
+test('two remote groups in rules with one match (one 2/2 flow, two conjunctions), a member in both: either group lets in, leaving one keeps the other', async () => {
+  portGroups.set(3, [SG_C]);
+  const icmpIn = { direction: 'ingress', ethertype: 'IPv4', protocol: 'icmp' } as const;
+  groups[SG_B] = [...EGRESS_ALL, { ...icmpIn, remote_group_id: SG_A }, { ...icmpIn, remote_address_group_id: 'ag-1' }];
+  // vm1 in SG_A and in the address group; vm3 in the address group only.
+  members[SG_A] = { IPv4: [[vm(1).ip, vm(1).mac]], IPv6: [] };
+  members['ag-1'] = { IPv4: [[vm(1).ip, null], [vm(3).ip, null]], IPv6: [] };
+  await apply();
+  const dump = await (ovs as OvsInstance).ofctl(['dump-flows', '--no-stats', 'br-int', 'table=82']);
+  // dump-flows prints `icmp,reg5=0x2` for the rendered `reg5=2,ip,nw_proto=1`.
+  assert.match(dump, new RegExp(`icmp,reg5=0x${vm(2).ofport.toString(16)} actions=conjunction\\(\\d+,2/2\\),conjunction\\(\\d+,2/2\\)`), `no merged 2/2 flow:\n${dump}`);
+  assert.match(dump, new RegExp(`nw_src=${vm(1).ip.replace(/\./g, '\\.')} actions=conjunction\\(\\d+,1/2\\),conjunction\\(\\d+,1/2\\)`), `no shared member flow:\n${dump}`);
+  assert.ok(await ping(vm(1), vm(2).ip), 'vm1 (in both) → vm2 not answered');
+  assert.ok(await ping(vm(3), vm(2).ip), 'vm3 (address group) → vm2 not answered');
+  // vm1 leaves SG_A: still in the address group. The zone is flushed (a member was lost).
+  members[SG_A] = { IPv4: [], IPv6: [] };
+  assert.deepEqual(await apply(), [VLAN]);
+  assert.ok(await ping(vm(1), vm(2).ip), 'vm1 (still in the address group) → vm2 not answered');
+  members['ag-1'] = { IPv4: [[vm(3).ip, null]], IPv6: [] };
+  assert.deepEqual(await apply(), [VLAN]);
+  assert.equal(await ping(vm(1), vm(2).ip), false, 'vm1 (in no group any more) → vm2 answered');
+  assert.ok(await ping(vm(3), vm(2).ip), 'vm3 → vm2 not answered after vm1 left');
+  delete members['ag-1'];
+});
+
+test('overlapping port ranges naming different remote groups (2/2 flows with different masks, one priority): each group gets its own range', async () => {
+  portGroups.set(3, [SG_C]);
+  const tcpIn = { direction: 'ingress', ethertype: 'IPv4', protocol: 'tcp' } as const;
+  // 5072-5079 (one mask block, 0x13d0/0xfff8) from SG_A (vm1); 5077 alone (exact) from ag-1 (vm3).
+  groups[SG_B] = [...EGRESS_ALL, { ...tcpIn, port_range_min: 5072, port_range_max: 5079, remote_group_id: SG_A }, { ...tcpIn, port_range_min: 5077, port_range_max: 5077, remote_address_group_id: 'ag-1' }];
+  members[SG_A] = { IPv4: [[vm(1).ip, vm(1).mac]], IPv6: [] };
+  members['ag-1'] = { IPv4: [[vm(3).ip, null]], IPv6: [] };
+  await apply();
+  const s1 = spawnIn(vm(2).ns, ['nc', '-lk', '5077']);
+  const s2 = spawnIn(vm(2).ns, ['nc', '-lk', '5076']);
+  try {
+    await new Promise((r) => setTimeout(r, 300));
+    assert.ok(await tcpConnects(vm(1), vm(2), 5077), 'vm1 (SG_A) → 5077 did not connect');
+    assert.ok(await tcpConnects(vm(1), vm(2), 5076), 'vm1 (SG_A) → 5076 did not connect');
+    assert.ok(await tcpConnects(vm(3), vm(2), 5077), 'vm3 (ag-1) → 5077 did not connect');
+    assert.equal(await tcpConnects(vm(3), vm(2), 5076), false, 'vm3 (ag-1) → 5076 connected');
+  } finally {
+    await stop(s1.child);
+    await stop(s2.child);
+    delete members['ag-1'];
+  }
+});
+
 test('stateless group: each direction needs its own rule, and its rules table has no conntrack actions', async () => {
   portGroups.set(3, null);
   const stateless = (r: SgRule): SgRule => ({ ...r, stateful: false });
@@ -327,6 +390,16 @@ test('stateless group: each direction needs its own rule, and its rules table ha
   assert.ok(await ping(vm(1), vm(2).ip), 'stateless ICMP both ways not answered');
   const dump = await (ovs as OvsInstance).ofctl(['dump-flows', 'br-int', `table=82,reg5=${vm(2).ofport}`]);
   assert.doesNotMatch(dump, /ct\(commit/, 'stateless port has conntrack commits');
+  // A stateless rule with a remote group: conjunction flows without ct_state.
+  const egressIcmp = stateless({ direction: 'egress', ethertype: 'IPv4', protocol: 'icmp' });
+  groups[SG_B] = [stateless({ ...icmpIn, remote_group_id: SG_A }), egressIcmp];
+  members[SG_A] = { IPv4: [[vm(1).ip, vm(1).mac]], IPv6: [] };
+  await apply();
+  assert.ok(await ping(vm(1), vm(2).ip), 'member vm1 → stateless vm2 not answered');
+  assert.equal(await ping(vm(3), vm(2).ip), false, 'non-member vm3 → stateless vm2 answered');
+  members[SG_A] = { IPv4: [], IPv6: [] };
+  await apply();
+  assert.equal(await ping(vm(1), vm(2).ip), false, 'vm1 → stateless vm2 answered after vm1 left the remote group');
 });
 
 test('every kind of flow the renderer makes is accepted by ovs-ofctl (IPv6, pairs, ranges, ICMP type/code, remote groups, ethertypes)', async () => {
@@ -352,14 +425,58 @@ test('every kind of flow the renderer makes is accepted by ovs-ofctl (IPv6, pair
   ];
   sg.sg_member_ips[SG_B] = { IPv4: [], IPv6: [['2001:db8::2', vm(2).mac], ['::/0', 'fa:16:3e:00:02:bb']] };
   sg.sg_member_ips['ag-1'] = { IPv4: [], IPv6: [['2001:db8:9::/48', null]] };
+  // vm2 stateless, with a remote-group rule: conjunction flows without ct_state.
+  sg.security_groups[SG_B] = [
+    { direction: 'egress', ethertype: 'IPv4', stateful: false },
+    { direction: 'ingress', ethertype: 'IPv4', protocol: 'udp', port_range_min: 53, port_range_max: 53, remote_group_id: SG_A, stateful: false },
+  ];
+  sg.sg_member_ips[SG_A] = { IPv4: [[vm(1).ip, vm(1).mac]], IPv6: [] };
   const r = renderOvsFirewall({ sg, ports: wiredPorts(), permittedEthertypes: ['0x88cc'] });
+  assert.ok(r.ports.some((p) => p.stateless && p.conjIds.length > 0));
   assert.deepEqual(r.problems, []);
-  const file = join(o.dir, 'all-kinds.txt');
-  writeFileSync(file, BASE_FLOWS + flowsText(r.flows));
-  await o.ofctl(['--bundle', 'replace-flows', 'br-int', file]);
+  await sync(r.flows);
   const dumped = (await o.ofctl(['dump-flows', '--no-stats', 'br-int'])).split('\n').filter((l) => l.includes('actions='));
-  assert.equal(dumped.length, r.flows.length + 2, 'OVS holds a different number of flows than rendered (two rendered flows collapsed into one?)');
+  assert.equal(dumped.length, r.flows.length + BASE_FLOWS.length, 'OVS holds a different number of flows than rendered (two rendered flows collapsed into one?)');
+  assert.ok(dumped.some((l) => l.includes('conj_id=')) && dumped.some((l) => l.includes(',1/2)')), 'no conjunction flows installed');
   // Put the scenario state back for any later test.
+  last = undefined;
+  await apply();
+});
+
+/** `n` synthetic ports (ofports 100+, VLAN 6) in one group admitting its own members, plus the VMs' state. */
+function defaultGroupAtScale(n: number, memberCount = n): OvsFirewallInput {
+  const sg = sgInfo();
+  const ports = wiredPorts();
+  const rules: SgRule[] = [...EGRESS_ALL, { direction: 'ingress', ethertype: 'IPv4', remote_group_id: 'sg-default' }, { direction: 'ingress', ethertype: 'IPv6', remote_group_id: 'sg-default' }];
+  sg.security_groups['sg-default'] = rules;
+  sg.sg_member_ips['sg-default'] = { IPv4: [], IPv6: [] };
+  for (let i = 1; i <= n; i++) {
+    const id = `scale-${i}`;
+    const mac = `fa:16:3e:10:00:${i.toString(16).padStart(2, '0')}`;
+    const ip = `10.79.0.${i}`;
+    sg.devices[id] = { id, device: `tapscale${i}`, mac_address: mac, fixed_ips: [ip], allowed_address_pairs: [], port_security_enabled: true, device_owner: 'compute:nova', security_groups: ['sg-default'], security_group_rules: [] };
+    if (i <= memberCount) sg.sg_member_ips['sg-default']?.IPv4.push([ip, mac]);
+    ports.push({ portId: id, networkId: 'net-scale', device: `tapscale${i}`, ofport: 99 + i, mac, localVlan: 6, fixedIps: [ip], allowedAddressPairs: [], portSecurityEnabled: true, securityGroupIds: ['sg-default'], deviceOwner: 'compute:nova', adminStateUp: true });
+  }
+  return { sg, ports };
+}
+
+test('50 ports in a group admitting its own members: conjunction flows sync in one bundle, resync sends nothing, a member leaving changes its two member flows only', async () => {
+  const o = ovs as OvsInstance;
+  const r = renderOvsFirewall(defaultGroupAtScale(50));
+  assert.deepEqual(r.problems, []);
+  const first = await sync(r.flows);
+  const dumped = (await o.ofctl(['dump-flows', '--no-stats', 'br-int'])).split('\n').filter((l) => l.includes('actions='));
+  assert.equal(dumped.length, r.flows.length + BASE_FLOWS.length);
+  const memberFlows = dumped.filter((l) => l.includes('reg6=0x6') && l.includes(',1/2)'));
+  // One flow per member and conntrack state (IPv4 members only).
+  assert.equal(memberFlows.length, 2 * 50);
+  console.log(`ovs firewall at scale: 50 ports + 3 VMs, ${r.flows.length} flows installed in one bundle (${first.added} added)`);
+  // The 50th port leaves the group's members (its port stays): exactly its two member flows go, and VLAN 6 is flushed.
+  const r2 = renderOvsFirewall(defaultGroupAtScale(50, 49));
+  const change = await sync(r2.flows);
+  assert.deepEqual({ added: change.added, modified: change.modified, deleted: change.deleted }, { added: 0, modified: 0, deleted: 2 });
+  assert.deepEqual(zonesToFlush(r, r2), [6]);
   last = undefined;
   await apply();
 });

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { renderOvsFirewall } from '../../../agents/ovs/firewall/render.js';
-import type { SgRule } from '../../../shared/firewall/types.js';
+import type { SgInfo, SgRule } from '../../../shared/firewall/types.js';
 import { inTable, MAC2, onePort, P1, P2, SG, SG2, sgPort, wired } from './fixtures.js';
 
 const ruleFlows = (rules: SgRule[], table: number, info = {}): string[] =>
@@ -65,32 +65,98 @@ test('remote IP prefixes: source for ingress, destination for egress, as OVS pri
   assert.ok(f.some((l) => l.includes('table=72,priority=74,ct_state=+new-est,reg5=3,ipv6,ipv6_dst=2001:db8::5 ')), f.join('\n'));
 });
 
-test('remote_group_id: one flow pair per member address of the rule\'s ethertype, at the remote-group priorities', () => {
+/** Conjunction ids (in `conjunction(N,k/2)`, `conj_id=N`, `set_field:N`) written as `C+<N − the lowest id's block start>`, for stable assertions. */
+function named(lines: string[]): string[] {
+  const ids = [...new Set(lines.flatMap((l) => [...l.matchAll(/(?:conjunction\(|conj_id=|set_field:)(\d+)/g)].map((m) => Number(m[1]))))].sort((a, b) => a - b);
+  const base = ids.length > 0 ? (ids[0] as number) - ((ids[0] as number) % 8) : 0;
+  return lines.map((l) => l.replace(/(conjunction\(|conj_id=|set_field:)(\d+)/g, (_, pre: string, id: string) => `${pre}C+${Number(id) - base}`));
+}
+
+const conjLines = (flows: ReturnType<typeof renderOvsFirewall>['flows'], table: number): string[] => inTable(flows, table).filter((l) => /priority=7[0-3],/.test(l));
+
+test('remote_group_id: a conjunction: the rule on the port (2/2), the members on the network (1/2), conj_id accepts with the id in reg7', () => {
   const info = {
     sg_member_ips: {
       [SG2]: { IPv4: [['10.0.0.9', MAC2], ['10.0.1.0/24', null], ['10.0.0.9', MAC2]], IPv6: [['2001:db8::9', MAC2]] },
     },
   } as const;
-  const flows = renderOvsFirewall(onePort([{ direction: 'ingress', ethertype: 'IPv4', protocol: 'tcp', port_range_min: 22, port_range_max: 22, remote_group_id: SG2 }], {}, structuredClone(info) as never)).flows;
-  assert.deepEqual(inTable(flows, 82).filter((l) => l.includes('priority=73')), [
-    'table=82,priority=73,ct_state=+est-rel-rpl,reg5=3,ip,nw_src=10.0.0.9,nw_proto=6,tcp_dst=0x0016 actions=output:3',
-    'table=82,priority=73,ct_state=+est-rel-rpl,reg5=3,ip,nw_src=10.0.1.0/24,nw_proto=6,tcp_dst=0x0016 actions=output:3',
-    'table=82,priority=73,ct_state=+new-est,reg5=3,ip,nw_src=10.0.0.9,nw_proto=6,tcp_dst=0x0016 actions=ct(commit,zone=NXM_NX_REG6[0..15]),output:3,resubmit(,92)',
-    'table=82,priority=73,ct_state=+new-est,reg5=3,ip,nw_src=10.0.1.0/24,nw_proto=6,tcp_dst=0x0016 actions=ct(commit,zone=NXM_NX_REG6[0..15]),output:3,resubmit(,92)',
+  const r = renderOvsFirewall(onePort([{ direction: 'ingress', ethertype: 'IPv4', protocol: 'tcp', port_range_min: 22, port_range_max: 22, remote_group_id: SG2 }], {}, structuredClone(info) as never));
+  assert.deepEqual(r.problems, []);
+  // TCP with a port: offset 3, priority 73, ids block + 6 (established) and + 7 (new).
+  assert.deepEqual(named(conjLines(r.flows, 82)), [
+    'table=82,priority=73,conj_id=C+6,ct_state=+est-rel-rpl,reg5=3,ip actions=set_field:C+6->reg7,output:3',
+    'table=82,priority=73,conj_id=C+7,ct_state=+new-est,reg5=3,ip actions=set_field:C+7->reg7,ct(commit,zone=NXM_NX_REG6[0..15]),output:3,resubmit(,92)',
+    'table=82,priority=73,ct_state=+est-rel-rpl,reg5=3,ip,nw_proto=6,tcp_dst=0x0016 actions=conjunction(C+6,2/2)',
+    'table=82,priority=73,ct_state=+est-rel-rpl,reg6=7,ip,nw_src=10.0.0.9 actions=conjunction(C+6,1/2)',
+    'table=82,priority=73,ct_state=+est-rel-rpl,reg6=7,ip,nw_src=10.0.1.0/24 actions=conjunction(C+6,1/2)',
+    'table=82,priority=73,ct_state=+new-est,reg5=3,ip,nw_proto=6,tcp_dst=0x0016 actions=conjunction(C+7,2/2)',
+    'table=82,priority=73,ct_state=+new-est,reg6=7,ip,nw_src=10.0.0.9 actions=conjunction(C+7,1/2)',
+    'table=82,priority=73,ct_state=+new-est,reg6=7,ip,nw_src=10.0.1.0/24 actions=conjunction(C+7,1/2)',
   ]);
+  // The member flows are the network's, the rest the port's.
+  assert.deepEqual(r.networks.map((n) => [n.zone, n.flows.length]), [[7, 4]]);
+  assert.equal(r.ports[0]?.conjIds.length, 2);
+  assert.ok(r.networks[0]?.flows.every((f) => f.match.includes('reg6=7,')));
 });
 
-test('remote group: no members, no flows; a /0 member is matched by its MAC; address groups work the same', () => {
-  const none = ruleFlows([{ direction: 'ingress', ethertype: 'IPv4', remote_group_id: SG2 }], 82);
-  assert.deepEqual(none, []);
-  const info = { sg_member_ips: { 'ag-1': { IPv4: [['0.0.0.0/0', MAC2]], IPv6: [] } } };
-  const inF = ruleFlows([{ direction: 'ingress', ethertype: 'IPv4', remote_address_group_id: 'ag-1' }], 82, info);
-  assert.deepEqual(inF.map((l) => l.replace(/ actions=.*/, '')), [
-    'table=82,priority=70,ct_state=+est-rel-rpl,reg5=3,dl_src=fa:16:3e:00:00:02,ip',
-    'table=82,priority=70,ct_state=+new-est,reg5=3,dl_src=fa:16:3e:00:00:02,ip',
+test('remote group: no members, no member flows (nothing feeds the conjunction); a /0 member is matched by its MAC; address groups work the same', () => {
+  const none = renderOvsFirewall(onePort([{ direction: 'ingress', ethertype: 'IPv4', remote_group_id: SG2 }]));
+  assert.deepEqual(none.networks, []);
+  assert.ok(conjLines(none.flows, 82).every((l) => /conj_id=|conjunction\(\d+,2\/2\)/.test(l)));
+  const info: Partial<SgInfo> = { sg_member_ips: { 'ag-1': { IPv4: [['0.0.0.0/0', MAC2], ['0.0.0.0/0', 'not a mac']], IPv6: [] } } };
+  const inF = renderOvsFirewall(onePort([{ direction: 'ingress', ethertype: 'IPv4', remote_address_group_id: 'ag-1' }], {}, info));
+  assert.deepEqual(inF.networks[0]?.flows.map((f) => f.match), [
+    'ct_state=+est-rel-rpl,reg6=7,dl_src=fa:16:3e:00:00:02,ip',
+    'ct_state=+new-est,reg6=7,dl_src=fa:16:3e:00:00:02,ip',
   ]);
-  const outF = ruleFlows([{ direction: 'egress', ethertype: 'IPv4', remote_address_group_id: 'ag-1' }], 72, info);
-  assert.ok(outF.every((l) => l.includes(`dl_dst=${MAC2}`)), outF.join('\n'));
+  const outF = renderOvsFirewall(onePort([{ direction: 'egress', ethertype: 'IPv4', remote_address_group_id: 'ag-1' }], {}, info));
+  assert.ok(outF.networks[0]?.flows.every((f) => f.table === 72 && f.match.includes(`dl_dst=${MAC2}`)), JSON.stringify(outF.networks));
+  // An address group's /0 without a MAC: every source.
+  const any = renderOvsFirewall(onePort([{ direction: 'ingress', ethertype: 'IPv4', remote_address_group_id: 'ag-2' }], {}, { sg_member_ips: { 'ag-2': { IPv4: [['0.0.0.0/0', null]], IPv6: [] } } }));
+  assert.deepEqual(any.networks[0]?.flows.map((f) => f.match), ['ct_state=+est-rel-rpl,reg6=7,ip', 'ct_state=+new-est,reg6=7,ip']);
+});
+
+test('shared matches merge: two rules with one match and different remote groups make one 2/2 flow; a member of both groups one 1/2 flow', () => {
+  const ssh = { direction: 'ingress', ethertype: 'IPv4', protocol: 'tcp', port_range_min: 22, port_range_max: 22 } as const;
+  const info = { sg_member_ips: { [SG2]: { IPv4: [['10.0.0.9', MAC2]], IPv6: [] }, 'ag-1': { IPv4: [['10.0.0.9', null], ['10.0.0.10', null]], IPv6: [] } } };
+  const r = renderOvsFirewall(onePort([{ ...ssh, remote_group_id: SG2 }, { ...ssh, remote_address_group_id: 'ag-1' }], {}, info as never));
+  const lines = conjLines(r.flows, 82).filter((l) => l.includes('+new-est'));
+  const twoOfTwo = lines.filter((l) => l.includes('2/2'));
+  assert.equal(twoOfTwo.length, 1, lines.join('\n'));
+  assert.match(twoOfTwo[0] ?? '', /actions=conjunction\((\d+),2\/2\),conjunction\((\d+),2\/2\)$/);
+  const shared = lines.filter((l) => l.includes('nw_src=10.0.0.9 '));
+  assert.equal(shared.length, 1);
+  assert.match(shared[0] ?? '', /actions=conjunction\(\d+,1\/2\),conjunction\(\d+,1\/2\)$/);
+  assert.equal(lines.filter((l) => l.includes('nw_src=10.0.0.10 ') && (l.match(/conjunction/g) ?? []).length === 1).length, 1);
+  assert.equal(lines.filter((l) => l.includes('conj_id=')).length, 2);
+});
+
+test('member flows are per network: ports on two VLANs naming one group get one set each; ports of one VLAN share theirs', () => {
+  const input = onePort([{ direction: 'ingress', ethertype: 'IPv4', protocol: 'icmp', remote_group_id: SG2 }], {}, { sg_member_ips: { [SG2]: { IPv4: [['10.0.0.9', MAC2]], IPv6: [] } } });
+  input.sg.devices[P2] = sgPort(P2, MAC2, '10.0.0.2');
+  input.sg.devices['port-3'] = sgPort('port-3', 'fa:16:3e:00:00:03', '10.0.0.3');
+  input.ports.push(wired(P2, 4, MAC2), wired('port-3', 5, 'fa:16:3e:00:00:03', { localVlan: 8 }));
+  const r = renderOvsFirewall(input);
+  assert.deepEqual(r.networks.map((n) => [n.zone, n.flows.length]), [[7, 2], [8, 2]]);
+  // One conjunction for the rule: the same ids on every port.
+  assert.deepEqual(new Set(r.ports.map((p) => JSON.stringify(p.conjIds))).size, 1);
+});
+
+test('stateless port with a remote group: conjunction flows without ct_state, ids apart from the stateful ones', () => {
+  const rules: SgRule[] = [
+    { direction: 'ingress', ethertype: 'IPv4', protocol: 'icmp', remote_group_id: SG2, stateful: false },
+    { direction: 'egress', ethertype: 'IPv4', stateful: false },
+  ];
+  const info = { sg_member_ips: { [SG2]: { IPv4: [['10.0.0.9', MAC2]], IPv6: [] } } };
+  const r = renderOvsFirewall(onePort(rules, {}, info as never));
+  assert.equal(r.ports[0]?.stateless, true);
+  assert.deepEqual(named(conjLines(r.flows, 82)), [
+    'table=82,priority=71,conj_id=C+2,reg5=3,ip actions=set_field:C+2->reg7,output:3',
+    'table=82,priority=71,reg5=3,ip,nw_proto=1 actions=conjunction(C+2,2/2)',
+    'table=82,priority=71,reg6=7,ip,nw_src=10.0.0.9 actions=conjunction(C+2,1/2)',
+  ]);
+  const stateful = renderOvsFirewall(onePort(rules.map((x) => ({ ...x, stateful: true })), {}, info as never));
+  assert.equal(stateful.ports[0]?.conjIds.filter((id) => r.ports[0]?.conjIds.includes(id)).length, 0);
 });
 
 test('stateless group (stateful=false): rules without conntrack, and no conntrack-state flows for the port', () => {

@@ -44,6 +44,36 @@ test('a removed remote-group member flushes the zone of the ports whose rules na
   assert.deepEqual(zones(state([SSH_FROM_SG2], [['10.0.1.2', MAC2]]), state([SSH_FROM_SG2], [])), [7]);
 });
 
+test('remote-group members (conjunction 1/2 flows, shared by the network): only a member leaving a group a staying port names flushes', () => {
+  // P1 (VLAN 7) names SG2; P3 (VLAN 7) names SG3; P2 (VLAN 8) names SG2 too.
+  const P3 = 'port-3';
+  const MAC3 = 'fa:16:3e:00:00:03';
+  const SSH_FROM_SG3: SgRule = { ...SSH_FROM_SG2, remote_group_id: 'sg-3' };
+  const input = (sg2: Array<[string, string]>, sg3: Array<[string, string]>, withP3 = true, p2Names = true): OvsFirewallInput =>
+    state([SSH_FROM_SG2], sg2, (i) => {
+      i.sg.security_groups['sg-3'] = [SSH_FROM_SG3];
+      i.sg.sg_member_ips['sg-3'] = { IPv4: sg3, IPv6: [] };
+      if (p2Names) i.sg.security_groups[SG2] = [{ direction: 'egress', ethertype: 'IPv4' }, SSH_FROM_SG2];
+      if (withP3) {
+        i.sg.devices[P3] = sgPort(P3, MAC3, '10.0.0.3', { security_groups: ['sg-3'] });
+        i.ports.push(wired(P3, 5, MAC3, { localVlan: 7 }));
+      }
+    });
+  const m = (ip: string): [string, string] => [ip, MAC2];
+  // A member of SG2 leaves: P1 (VLAN 7) and P2 (VLAN 8) named SG2.
+  assert.deepEqual(zones(input([m('10.0.9.1'), m('10.0.9.2')], [m('10.0.9.3')]), input([m('10.0.9.1')], [m('10.0.9.3')])), [7, 8]);
+  // A member of SG3 leaves: only P3's network.
+  assert.deepEqual(zones(input([m('10.0.9.1')], [m('10.0.9.3')]), input([m('10.0.9.1')], [])), [7]);
+  // SG3's member leaves while P2 stops naming SG2 ... only the SG3 loss counts on VLAN 7, and P2's lost rule flushes 8.
+  assert.deepEqual(zones(input([m('10.0.9.1')], [m('10.0.9.3')]), input([m('10.0.9.1')], [], true, false)), [7, 8]);
+  // P3 leaves the node: its group's member flows go with it, P1 lost nothing: no flush.
+  assert.deepEqual(zones(input([m('10.0.9.1')], [m('10.0.9.3')]), input([m('10.0.9.1')], [m('10.0.9.3')], false)), []);
+  // A member moves from SG3 to SG2: SG3's ports lose it.
+  assert.deepEqual(zones(input([], [m('10.0.9.3')], true, false), input([m('10.0.9.3')], [], true, false)), [7]);
+  // Members only added: nothing.
+  assert.deepEqual(zones(input([], []), input([m('10.0.9.1')], [m('10.0.9.3')])), []);
+});
+
 test('a removed allowed address pair, or port security turned on, flushes; a removed port or a moved port does not', () => {
   const withPair = (i: OvsFirewallInput): void => {
     (i.sg.devices[P2] as { allowed_address_pairs: unknown[] }).allowed_address_pairs = [{ ip_address: '10.0.9.9', mac_address: MAC2 }];
