@@ -266,6 +266,21 @@ test('security groups: ICMP follows the rules; a spoofed source is dropped; port
   assert.equal(own, true, 'its own address passes (egress allowed)');
 });
 
+test('remote groups (conjunction flows): members reach each other across nodes, a non-member does not', async () => {
+  const [A, B] = ovsNodes as [OvsNode, OvsNode];
+  const sg = await neutronApi<{ security_group: { id: string } }>('/security-groups', 'POST', { security_group: { name: testName('sgm'), project_id: PROJECT } });
+  created.push({ kind: 'security-groups', id: sg.security_group.id });
+  await neutronApi('/security-group-rules', 'POST', { security_group_rule: { security_group_id: sg.security_group.id, direction: 'ingress', ethertype: 'IPv4', protocol: 'icmp', remote_group_id: sg.security_group.id, project_id: PROJECT } });
+  const m1 = await vmOn(A, netA, '10.81.0.51', 'm1', { port_security_enabled: true, security_groups: [sg.security_group.id] });
+  const m2 = await vmOn(B, netA, '10.81.0.52', 'm2', { port_security_enabled: true, security_groups: [sg.security_group.id] });
+  await waitActive([m1, m2]);
+  assert.equal(await waitFor(() => m2.ping('10.81.0.51'), { timeoutMs: 20_000, description: 'member on B -> member on A' }), true);
+  assert.equal(await waitFor(() => m1.ping('10.81.0.52'), { timeoutMs: 20_000, description: 'member on A -> member on B' }), true);
+  assert.equal(await a1.ping('10.81.0.51', 2, 3), false, 'a non-member is not let in');
+  const flows = await A.ovs.ofctl(['dump-flows', 'br-int']);
+  assert.match(flows, /conjunction\(/, 'remote-group rules are conjunction flows');
+});
+
 test('drift: a flow and a tunnel port deleted by hand are restored', async () => {
   const [A] = ovsNodes as [OvsNode, OvsNode];
   const tunPorts = (await A.ovs.vsctl(['list-ports', 'br-tun'])).split('\n').filter((p) => p.startsWith('vxlan-'));
