@@ -264,6 +264,13 @@ test('security groups: ICMP follows the rules; a spoofed source is dropped; port
   assert.equal(spoofed, false, 'spoofed source address dropped');
   const own = await run('ip', ['netns', 'exec', guarded.spec.netns, 'ping', '-c', '2', '-W', '1', '-I', '10.81.0.41', '10.81.0.11']).then(() => true, () => false);
   assert.equal(own, true, 'its own address passes (egress allowed)');
+  // An allowed address pair lets that one extra source through, and only that one.
+  await neutronApi(`/ports/${guarded.spec.portId}`, 'PUT', { port: { allowed_address_pairs: [{ ip_address: '10.81.0.98' }] } });
+  await run('ip', ['-n', guarded.spec.netns, 'addr', 'add', '10.81.0.98/24', 'dev', 'eth0']);
+  const pairOk = await waitFor(() => run('ip', ['netns', 'exec', guarded.spec.netns, 'ping', '-c', '1', '-W', '1', '-I', '10.81.0.98', '10.81.0.11']).then(() => true, () => false), { timeoutMs: 20_000, intervalMs: 500, description: 'the allowed address pair passes' });
+  assert.equal(pairOk, true);
+  const stillSpoofed = await run('ip', ['netns', 'exec', guarded.spec.netns, 'ping', '-c', '2', '-W', '1', '-I', '10.81.0.99', '10.81.0.11']).then(() => true, () => false);
+  assert.equal(stillSpoofed, false, 'an address outside the pairs is still dropped');
 });
 
 test('remote groups (conjunction flows): members reach each other across nodes, a non-member does not', async () => {
