@@ -2,7 +2,8 @@
  * The linuxbridge agent's reconcile loop. Inputs mark keys dirty (tap devices seen by
  * the link watcher, RPC notifications, l2pop messages); one apply at a time then:
  * 1. reads the node's links (the kernel, not memory);
- * 2. asks the server for the details of new and dirty taps (all of them on a full sync);
+ * 2. gets the details of new and dirty taps (all of them on a full sync somebody asked
+ *    for) from the resource cache, or from the server with `[nucleon] resource_cache = false`;
  * 3. computes the desired L2 state from every known tap and diffs it with the kernel;
  * 4. applies the ops in batches (one `ip -batch`, one sysctl, …);
  * 5. reconciles the firewall when security groups or ports changed;
@@ -18,7 +19,7 @@ import { metrics, opCountsByKind } from '../../shared/control/index.js';
 import { readAddresses, readLinks, type ActualLink } from '../../shared/drivers/ip-links.js';
 import { computeDesiredL2, type DesiredL2, type L2Config } from './desired.js';
 import { planFdbOps, planL2Ops, type ActualFdb } from './plan.js';
-import { tapName, type DeviceDetails } from './model.js';
+import { tapName, type DeviceAnswer, type DeviceDetails } from './model.js';
 import type { LinuxBridgePluginApi } from './plugin-api.js';
 import { applyFdbChange, desiredFdbFor, type FdbChange, type FdbTable } from './fdb.js';
 
@@ -27,9 +28,16 @@ export interface FirewallPort {
   apply(ports: DeviceDetails[]): Promise<void>;
 }
 
+/** get_devices_details_list: the server (LinuxBridgePluginApi) or the resource cache (CacheDeviceDetails). */
+export interface DeviceDetailsSource {
+  getDevicesDetailsList(devices: string[]): Promise<DeviceAnswer[]>;
+}
+
 export interface LinuxBridgeAgentDeps {
   config: L2Config & { l2Population: boolean; arpResponder: boolean; localIp: string | undefined };
+  /** update_device_list; also the details source when `details` is not given. */
   plugin: LinuxBridgePluginApi;
+  details?: DeviceDetailsSource;
   runner: CommandRunner;
   logger: Logger;
   firewall?: FirewallPort;
@@ -108,14 +116,24 @@ export class LinuxBridgeAgent {
       else if (k.startsWith('network:')) { const net = k.slice(8); for (const d of this.details.values()) if (d.network_id === net && present.has(d.device)) need.add(d.device); }
     }
     if (work.keys.has('firewall')) this.firewallDirty = true;
+    // Every full pass (periodic too) re-applies the firewall: the apply reads the kernel
+    // back and repairs chains or sets changed by hand, and is a no-op otherwise. Its input
+    // costs no RPC with the resource cache (with resource_cache = false: one
+    // security_group_info_for_devices per 20 taps, as before periodic passes stopped
+    // re-fetching details, which had silently stopped this repair).
+    if (work.fullSync) this.firewallDirty = true;
 
     const fetched = new Set<string>();
     if (need.size > 0) {
-      const answers = await this.deps.plugin.getDevicesDetailsList([...need].sort());
+      const answers = await (this.deps.details ?? this.deps.plugin).getDevicesDetailsList([...need].sort());
       for (const a of answers) {
         if (a.kind === 'port') {
           this.details.set(a.details.device, a.details);
           fetched.add(a.details.device);
+        } else if (a.kind === 'failed') {
+          // Not answerable for now (resource cache pull failed): keep what we knew, retry the tap.
+          log.warn({ device: a.device, reason: a.reason }, 'device details not available yet; retrying');
+          failedKeys.set(`tap:${a.device}`, new Error(a.reason));
         } else if (a.device) {
           if (a.kind === 'invalid') log.warn({ device: a.device, reason: a.reason }, 'server sent unusable details for a device; not wiring it');
           else log.debug({ device: a.device, answer: a.kind }, 'device not bound to this host');

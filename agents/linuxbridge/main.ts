@@ -2,6 +2,8 @@
 /**
  * nucleon-linuxbridge-agent: drop-in for neutron-linuxbridge-agent.
  * Wiring only: config → host checks → RPC consumers (notifications mark keys dirty)
+ * → resource cache (bulk_pull + neutron-vo pushes; its changes mark keys dirty too;
+ * it answers device details and security-group info, `[nucleon] resource_cache`)
  * → link watcher (taps mark keys dirty at once, no polling) → reconcile runner
  * (LinuxBridgeAgent.apply) → report_state with the device count.
  */
@@ -13,12 +15,16 @@ import { ExecaCommandRunner } from '../../shared/exec/command-runner.js';
 import { LinkWatcher } from '../../shared/drivers/link-watcher.js';
 import { ReconcileRunner } from '../../shared/reconcile/runner.js';
 import { OsloRpcClient, OsloRpcServer } from '../../shared/rpc/index.js';
+import { RemoteResourceCache, ResourcesPullApi } from '../../shared/resource-cache/index.js';
 import { checkLinuxBridgeHost } from './host-checks.js';
 import { LinuxBridgeAgent } from './agent.js';
 import { LinuxBridgePluginApi } from './plugin-api.js';
 import { L2POP_TOPIC, LINUXBRIDGE_TOPICS, linuxBridgeEndpoint } from './rpc-endpoints.js';
 import { firewallFor } from './firewall.js';
 import { linuxBridgeControl } from './control.js';
+import { CacheDeviceDetails } from './cache-details.js';
+import { dirtyMarksFor } from './cache-events.js';
+import { cacheSgInfo, rpcSgInfo } from './sg-info-source.js';
 
 runMain(AGENT_KINDS.linuxbridge.daemon, async () => {
   const boot = bootAgent('linuxbridge', process.argv.slice(2), LinuxBridgeAgentSchema);
@@ -44,7 +50,13 @@ runMain(AGENT_KINDS.linuxbridge.daemon, async () => {
   });
   const l2pop = config.vxlan.l2_population;
   const plugin = new LinuxBridgePluginApi(pluginClient, facts.agentId, host);
-  const firewall = firewallFor(config.securitygroup, plugin, runner, logger);
+  // The server spends ~2.7 s on get_devices_details_list for 50 taps (0.1–0.3 s for one),
+  // on the critical path of every port going ACTIVE; the cache answers locally.
+  const cache = config.nucleon.resource_cache ? new RemoteResourceCache({ connection, client: pluginClient, host, logger }) : undefined;
+  const hostPorts = new ResourcesPullApi(pluginClient);
+  const details = cache ? new CacheDeviceDetails({ cache, host, listHostPortIds: () => hostPorts.portIdsBoundToHost(host, 'normal'), logger }) : undefined;
+  logger.info({ resource_cache: cache !== undefined }, cache ? 'device details and security groups come from the resource cache' : 'device details and security groups are asked of the server');
+  const firewall = firewallFor(config.securitygroup, cache ? cacheSgInfo(cache) : rpcSgInfo(plugin), runner, logger);
   const agent = new LinuxBridgeAgent({
     config: {
       interfaceMappings: config.linux_bridge.physical_interface_mappings,
@@ -60,18 +72,31 @@ runMain(AGENT_KINDS.linuxbridge.daemon, async () => {
       localIp: config.vxlan.local_ip ?? undefined,
     },
     plugin,
+    ...(details ? { details } : {}),
     runner,
     logger,
     ...(firewall ? { firewall } : {}),
   });
   const loop = new ReconcileRunner({ apply: (w) => agent.apply(w), logger, minIntervalMs: 50, retryIntervalMs: 1000, maxIntervalMs: RESYNC_INTERVAL_MS });
 
+  const dirty = {
+    port: (id: string, reason: string) => loop.markDirty(`port:${id}`, reason),
+    network: (id: string, reason: string) => loop.markDirty(`network:${id}`, reason),
+    firewall: (reason: string) => { agent.markFirewallDirty(); loop.markDirty('firewall', reason); },
+  };
+  // The legacy notifications stay consumed with the cache on: their marks duplicate the
+  // cache's (harmless), and they still arrive first when a push is slow.
   const endpoint = linuxBridgeEndpoint(host, {
-    port: (id, reason) => loop.markDirty(`port:${id}`, reason),
-    network: (id, reason) => loop.markDirty(`network:${id}`, reason),
-    firewall: (reason) => { agent.markFirewallDirty(); loop.markDirty('firewall', reason); },
+    ...dirty,
     fdb: (change) => { for (const net of agent.onFdb(change)) loop.markDirty(`fdb:${net}`, `${change.op}_fdb_entries`); },
   }, logger);
+  cache?.on('changed', (ch) => {
+    const reason = `${ch.resourceType} ${ch.event}`;
+    for (const m of dirtyMarksFor(ch)) {
+      if (m.kind === 'firewall') dirty.firewall(reason);
+      else dirty[m.kind](m.id, reason);
+    }
+  });
   const topics: string[] = [...LINUXBRIDGE_TOPICS, ...(l2pop ? [L2POP_TOPIC] : [])];
   const servers = topics.map((topic) => new OsloRpcServer(connection, { topic, server: host, endpoints: [endpoint], logger }));
 
@@ -85,7 +110,11 @@ runMain(AGENT_KINDS.linuxbridge.daemon, async () => {
   runAgent(boot, {
     report: {
       resourceVersions: LOCAL_RESOURCE_VERSIONS,
-      onRevived: () => loop.requestFullSync('revived'),
+      onRevived: () => {
+        // The server may have lost our state (and we its pushes): re-ask the cache too.
+        if (cache) void cache.refresh().catch((err: unknown) => logger.error({ err }, 'resource cache refresh failed'));
+        loop.requestFullSync('revived');
+      },
       state: () => ({
         binary: meta.binary,
         host,
@@ -106,9 +135,12 @@ runMain(AGENT_KINDS.linuxbridge.daemon, async () => {
       { name: 'link watcher', run: () => watcher.stop() },
       { name: 'reconcile loop', run: () => loop.stop() },
       ...servers.map((s) => ({ name: `rpc server ${s.topic}`, run: () => s.stop() })),
+      ...(cache ? [{ name: 'resource cache', run: () => cache.stop() }] : []),
     ],
   });
   for (const s of servers) await s.start();
+  // Filled before the first apply: every tap's details are then a local lookup.
+  if (cache) await cache.start();
   await watcher.start();
   loop.start();
 });

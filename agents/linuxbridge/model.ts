@@ -25,12 +25,18 @@ export interface DeviceDetails {
   port_security_enabled: boolean;
 }
 
-/** The server answers `{device}` for unknown ports and `{device, no_active_binding}` for inactive bindings. */
+/**
+ * The server answers `{device}` for unknown ports and `{device, no_active_binding}` for
+ * inactive bindings. `failed` is never on the wire: the resource cache could not answer
+ * for now (a pull failed, an object is still missing) — Python's failed_devices: what
+ * is known of the device is kept and it is asked again later.
+ */
 export type DeviceAnswer =
   | { kind: 'port'; details: DeviceDetails }
   | { kind: 'unknown'; device: string }
   | { kind: 'no_active_binding'; device: string }
-  | { kind: 'invalid'; device: string | undefined; reason: string };
+  | { kind: 'invalid'; device: string | undefined; reason: string }
+  | { kind: 'failed'; device: string; reason: string };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
