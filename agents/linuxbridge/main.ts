@@ -23,7 +23,7 @@ import { L2POP_TOPIC, LINUXBRIDGE_TOPICS, linuxBridgeEndpoint } from './rpc-endp
 import { firewallFor } from './firewall.js';
 import { linuxBridgeControl } from './control.js';
 import { CacheDeviceDetails } from './cache-details.js';
-import { dirtyMarksFor } from './cache-events.js';
+import { dirtyMarksFor } from '../../shared/resource-cache/l2-dirty-marks.js';
 import { cacheSgInfo, rpcSgInfo } from './sg-info-source.js';
 
 runMain(AGENT_KINDS.linuxbridge.daemon, async () => {

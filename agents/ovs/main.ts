@@ -23,6 +23,7 @@ import { newRunCookie, formatCookie } from '../../shared/drivers/ovs/flow-cookie
 import { ReconcileRunner } from '../../shared/reconcile/runner.js';
 import { OsloRpcClient, OsloRpcServer } from '../../shared/rpc/index.js';
 import { CacheIncompleteError, RemoteResourceCache, deviceDetailsFromCache, fetchDeviceDetails, fetchSecurityGroupInfo, securityGroupInfoFromCache } from '../../shared/resource-cache/index.js';
+import { dirtyMarksFor } from '../../shared/resource-cache/l2-dirty-marks.js';
 import { ConntrackZoneFlusher, zonesToFlush, type OvsFirewallRender } from './firewall/index.js';
 import { OvsAgent } from './agent.js';
 import { ovsControl } from './control.js';
@@ -189,11 +190,13 @@ runMain(AGENT_KINDS.ovs.daemon, async () => {
     }
     loop.markDirty('ovsdb', ev.resync ? 'ovsdb resynced' : 'ovsdb changed');
   });
+  // A status-only Port update (the ACTIVE our own update_device_list causes) marks
+  // nothing: otherwise every port would be reported up a second time.
   cache.on('changed', (ch) => {
-    switch (ch.resourceType) {
-      case 'Port': loop.markDirty(`port:${ch.id}`, `port ${ch.event}`); break;
-      case 'Network': loop.markDirty(`network:${ch.id}`, `network ${ch.event}`); break;
-      default: loop.markDirty('firewall', `${ch.resourceType} ${ch.event}`);
+    for (const m of dirtyMarksFor(ch)) {
+      if (m.kind === 'port') loop.markDirty(`port:${m.id}`, `port ${ch.event}`);
+      else if (m.kind === 'network') loop.markDirty(`network:${m.id}`, `network ${ch.event}`);
+      else loop.markDirty('firewall', `${ch.resourceType} ${ch.event}`);
     }
   });
 

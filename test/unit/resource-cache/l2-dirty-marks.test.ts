@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { dirtyMarksFor } from '../../../agents/linuxbridge/cache-events.js';
+import { dirtyMarksFor } from '../../../shared/resource-cache/l2-dirty-marks.js';
 import { decodeNetwork, decodePort, type NetworkRecord, type PortRecord } from '../../../shared/resource-cache/ovo.js';
 import type { ResourceChange } from '../../../shared/resource-cache/store.js';
 import { NET, SG, networkPrim, portPrim, uuid } from '../resource-cache/fixtures.js';

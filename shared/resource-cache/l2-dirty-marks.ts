@@ -1,6 +1,6 @@
 /**
- * Resource-cache changes → the keys the linuxbridge agent marks dirty, as the RPC
- * notifications do (rpc-endpoints.ts): Port → `port:<id>`, Network → `network:<id>`,
+ * Resource-cache changes → the keys an L2 agent (linuxbridge, OVS) marks dirty, as the
+ * legacy RPC notifications do: Port → `port:<id>`, Network → `network:<id>`,
  * security groups, rules, address groups → `firewall`.
  *
  * Two refinements, each what the notifications amount to:
@@ -14,7 +14,7 @@
  * Subnets mark `firewall` as in the OVS agent (conservative: nothing filters on them today).
  */
 import { isDeepStrictEqual } from 'node:util';
-import type { ResourceChange } from '../../shared/resource-cache/index.js';
+import type { ResourceChange } from './store.js';
 
 export type DirtyMark = { kind: 'port'; id: string } | { kind: 'network'; id: string } | { kind: 'firewall' };
 
