@@ -4,16 +4,10 @@
  */
 import type { OsloRpcClient } from '../../shared/rpc/index.js';
 import { parseDeviceAnswer, type DeviceAnswer } from './model.js';
+import { STATUS_CHUNK, updateDeviceList, type DeviceListResult } from '../../shared/agent/device-status.js';
 
-/** Neutron sends status updates in chunks of 20 devices (rpc_resources_processing_step). */
-export const STATUS_CHUNK = 20;
-
-export interface DeviceListResult {
-  devicesUp: string[];
-  failedDevicesUp: string[];
-  devicesDown: string[];
-  failedDevicesDown: string[];
-}
+export { STATUS_CHUNK } from '../../shared/agent/device-status.js';
+export type { DeviceListResult } from '../../shared/agent/device-status.js';
 
 export class LinuxBridgePluginApi {
   constructor(
@@ -35,18 +29,7 @@ export class LinuxBridgePluginApi {
   }
 
   async updateDeviceList(up: string[], down: string[]): Promise<DeviceListResult> {
-    const result: DeviceListResult = { devicesUp: [], failedDevicesUp: [], devicesDown: [], failedDevicesDown: [] };
-    for (let i = 0; i < Math.max(up.length, down.length); i += STATUS_CHUNK) {
-      const reply = await this.client.call<Record<string, unknown> | null>('update_device_list', {
-        devices_up: up.slice(i, i + STATUS_CHUNK), devices_down: down.slice(i, i + STATUS_CHUNK), agent_id: this.agentId, host: this.host, refresh_tunnels: false,
-      }, { version: '1.9' });
-      const list = (k: string): string[] => (reply && Array.isArray(reply[k]) ? (reply[k] as unknown[]).map((x) => (typeof x === 'object' && x !== null && 'device' in x ? String((x as { device: unknown }).device) : String(x))) : []);
-      result.devicesUp.push(...list('devices_up'));
-      result.failedDevicesUp.push(...list('failed_devices_up'));
-      result.devicesDown.push(...list('devices_down'));
-      result.failedDevicesDown.push(...list('failed_devices_down'));
-    }
-    return result;
+    return updateDeviceList(this.client, { agentId: this.agentId, host: this.host }, up, down, false);
   }
 
   /** security_group_info_for_devices in chunks of 20, merged (SecurityGroupServerRpcApi 1.3). */

@@ -1,19 +1,13 @@
 /**
  * The OVS agent's calls to q-plugin that the resource cache does not cover
  * (PluginApi, PROTOCOL.md B4): update_device_list with port ids as device names
- * (the OVS agent's devices are iface-ids), in chunks of 20, and tunnel_sync.
+ * (the OVS agent's devices are iface-ids) and tunnel_sync.
  * agent_id is "ovs-agent-<host>", as the Python agent sends it (wire-samples).
  */
 import type { OsloRpcClient } from '../../shared/rpc/index.js';
+import { updateDeviceList, type DeviceListResult } from '../../shared/agent/device-status.js';
 
-export const STATUS_CHUNK = 20;
-
-export interface DeviceListResult {
-  devicesUp: string[];
-  failedDevicesUp: string[];
-  devicesDown: string[];
-  failedDevicesDown: string[];
-}
+export type { DeviceListResult } from '../../shared/agent/device-status.js';
 
 export interface TunnelEndpoint { ipAddress: string; host: string | undefined; udpPort: number | undefined }
 
@@ -31,18 +25,7 @@ export class OvsPluginApi {
    * networks of these ports again (Python sets it on its first loop after a start).
    */
   async updateDeviceList(up: string[], down: string[], refreshTunnels: boolean): Promise<DeviceListResult> {
-    const result: DeviceListResult = { devicesUp: [], failedDevicesUp: [], devicesDown: [], failedDevicesDown: [] };
-    for (let i = 0; i < Math.max(up.length, down.length); i += STATUS_CHUNK) {
-      const reply = await this.client.call<Record<string, unknown> | null>('update_device_list', {
-        devices_up: up.slice(i, i + STATUS_CHUNK), devices_down: down.slice(i, i + STATUS_CHUNK), agent_id: this.agentId, host: this.host, refresh_tunnels: refreshTunnels,
-      }, { version: '1.9' });
-      const list = (k: string): string[] => (reply && Array.isArray(reply[k]) ? (reply[k] as unknown[]).map((x) => (typeof x === 'object' && x !== null && 'device' in x ? String((x as { device: unknown }).device) : String(x))) : []);
-      result.devicesUp.push(...list('devices_up'));
-      result.failedDevicesUp.push(...list('failed_devices_up'));
-      result.devicesDown.push(...list('devices_down'));
-      result.failedDevicesDown.push(...list('failed_devices_down'));
-    }
-    return result;
+    return updateDeviceList(this.client, { agentId: this.agentId, host: this.host }, up, down, refreshTunnels);
   }
 
   /** Registers our VTEP and returns every known one (PluginApi tunnel_sync 1.4). */
