@@ -134,7 +134,9 @@ runMain(AGENT_KINDS.linuxbridge.daemon, async () => {
     stopSteps: () => [
       { name: 'link watcher', run: () => watcher.stop() },
       { name: 'reconcile loop', run: () => loop.stop() },
-      ...servers.map((s) => ({ name: `rpc server ${s.topic}`, run: () => s.stop() })),
+      // All consumers in one step, in parallel: each may wait on the broker, and one 2 s
+      // step timeout per topic would add up past the 10 s shutdown grace.
+      { name: 'rpc servers', run: async () => { await Promise.all(servers.map((s) => s.stop())); } },
       ...(cache ? [{ name: 'resource cache', run: () => cache.stop() }] : []),
     ],
   });

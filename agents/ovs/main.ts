@@ -244,7 +244,9 @@ runMain(AGENT_KINDS.ovs.daemon, async () => {
     control: ovsControl({ agent, flowSync, ofctl, cookie, agentType: meta.agentType, host, daemon: meta.daemon, resync: (reason) => loop.requestFullSync(reason) }),
     stopSteps: () => [
       { name: 'reconcile loop', run: () => loop.stop() },
-      ...servers.map((s) => ({ name: `rpc server ${s.topic}`, run: () => s.stop() })),
+      // All consumers in one step, in parallel: each may wait on the broker, and one 2 s
+      // step timeout per topic would add up past the 10 s shutdown grace.
+      { name: 'rpc servers', run: async () => { await Promise.all(servers.map((s) => s.stop())); } },
       { name: 'resource cache', run: () => cache.stop() },
       { name: 'ovsdb monitor', run: () => monitor.stop() },
     ],
