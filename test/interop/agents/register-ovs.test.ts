@@ -59,6 +59,7 @@ test('the OVS daemon is alive in GET /v2.0/agents with the Python identity and O
     assert.ok(caps.datapath_types.includes('netdev'), JSON.stringify(caps));
     assert.ok(caps.iface_types.includes('vxlan'), JSON.stringify(caps));
   } finally {
-    assert.equal(await node.stopProcess(p, 10_000), 0);
+    const code = await node.stopProcess(p, 10_000);
+    assert.equal(code, 0, `agent exit ${String(code)} (signal ${String(p.child.signalCode)}); last lines: ${p.log.lines.slice(-8).join(' | ')}`);
   }
 });
