@@ -51,8 +51,11 @@ export function installShutdown(opts: ShutdownOptions): (reason: string) => Prom
     })();
     return stopping;
   };
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
+  // `on`, not `once`: with `once` a second signal during the orderly stop (a process-group
+  // signal plus a supervisor's, a second Ctrl-C) would hit Node's default action and kill
+  // the daemon mid-shutdown. The stop is idempotent; the grace timer bounds it.
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
   return stop;
 }
 
