@@ -7,13 +7,13 @@
  */
 import { join } from 'node:path';
 import { DhcpAgentSchema } from '../../shared/config/index.js';
-import { bootAgent, runAgent, runMain, StartupError } from '../../shared/agent/boot.js';
+import { bootAgent, runAgent, runMain, serverClient, StartupError } from '../../shared/agent/boot.js';
 import { AGENT_KINDS, SERVER_TOPICS } from '../../shared/agent/constants.js';
 import { dhcpConfigurations } from '../../shared/agent/configurations.js';
 import { ExecaCommandRunner } from '../../shared/exec/command-runner.js';
 import { createInterfaceDriver, parseInterfaceDriver, UnsupportedInterfaceDriverError, type InterfaceDriverName } from '../../shared/drivers/interface-driver/index.js';
 import { ReconcileRunner } from '../../shared/reconcile/runner.js';
-import { OsloRpcClient, OsloRpcServer } from '../../shared/rpc/index.js';
+import { OsloRpcServer } from '../../shared/rpc/index.js';
 import { DetachedProcessSupervisor } from '../../shared/process/supervisor.js';
 import { DNSMASQ_DEFAULTS, type DnsmasqConf } from './dnsmasq/index.js';
 import { DhcpAgent } from './agent.js';
@@ -59,7 +59,7 @@ runMain(AGENT_KINDS.dhcp.daemon, async () => {
     force_metadata: c.force_metadata,
     enable_metadata_network: c.enable_metadata_network,
   };
-  const pluginClient = new OsloRpcClient(connection, { topic: SERVER_TOPICS.plugin, timeoutMs: c.rpc_response_timeout * 1000, maxTimeoutMs: c.rpc_response_max_timeout * 1000, backoffOnTimeout: true, logger });
+  const pluginClient = serverClient(boot, SERVER_TOPICS.plugin);
   const supervisor = new DetachedProcessSupervisor({ pidDir: join(c.state_path, 'external', 'pids'), logger });
   const agent = new DhcpAgent({
     host, conf, statePath: c.state_path, metadataProxySocket: c.metadata_proxy_socket, bridged: true, hostTagSupported,

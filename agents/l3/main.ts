@@ -7,13 +7,13 @@
  */
 import { join } from 'node:path';
 import { L3AgentSchema } from '../../shared/config/index.js';
-import { bootAgent, runAgent, runMain, StartupError } from '../../shared/agent/boot.js';
+import { bootAgent, runAgent, runMain, serverClient, StartupError } from '../../shared/agent/boot.js';
 import { AGENT_KINDS } from '../../shared/agent/constants.js';
 import { l3Configurations } from '../../shared/agent/configurations.js';
 import { ExecaCommandRunner } from '../../shared/exec/command-runner.js';
 import { createInterfaceDriver, parseInterfaceDriver, UnsupportedInterfaceDriverError, type InterfaceDriverName } from '../../shared/drivers/interface-driver/index.js';
 import { ReconcileRunner } from '../../shared/reconcile/runner.js';
-import { OsloRpcClient, OsloRpcServer } from '../../shared/rpc/index.js';
+import { OsloRpcServer } from '../../shared/rpc/index.js';
 import { DetachedProcessSupervisor } from '../../shared/process/supervisor.js';
 import { L3Agent } from './agent.js';
 import { L3PluginApi } from './plugin-api.js';
@@ -42,7 +42,7 @@ runMain(AGENT_KINDS.l3.daemon, async () => {
     ovs: { integrationBridge: config.ovs.integration_bridge, ovsdbConnection: config.ovs.ovsdb_connection, ovsdbTimeoutSec: config.ovs.ovsdb_timeout, datapathType: config.ovs.datapath_type, owner: { agent: 'l3', host } },
   });
   if (driverName === 'openvswitch' && !c.ovs_use_veth) logger.info('ovs_use_veth = False ignored: router ports are always veth pairs (internal ports moved into a namespace break on the userspace datapath)');
-  const client = new OsloRpcClient(connection, { topic: 'q-l3-plugin', timeoutMs: c.rpc_response_timeout * 1000, maxTimeoutMs: c.rpc_response_max_timeout * 1000, backoffOnTimeout: true, logger });
+  const client = serverClient(boot, 'q-l3-plugin');
   const agent = new L3Agent({
     plugin: new L3PluginApi(client, host),
     runner,

@@ -8,13 +8,13 @@
  * (LinuxBridgeAgent.apply) → report_state with the device count.
  */
 import { LinuxBridgeAgentSchema } from '../../shared/config/index.js';
-import { bootAgent, runAgent, runMain } from '../../shared/agent/boot.js';
+import { bootAgent, runAgent, runMain, serverClient } from '../../shared/agent/boot.js';
 import { AGENT_KINDS, LOCAL_RESOURCE_VERSIONS, SERVER_TOPICS } from '../../shared/agent/constants.js';
 import { linuxBridgeConfigurations } from '../../shared/agent/configurations.js';
 import { ExecaCommandRunner } from '../../shared/exec/command-runner.js';
 import { LinkWatcher } from '../../shared/drivers/link-watcher.js';
 import { ReconcileRunner } from '../../shared/reconcile/runner.js';
-import { OsloRpcClient, OsloRpcServer } from '../../shared/rpc/index.js';
+import { OsloRpcServer } from '../../shared/rpc/index.js';
 import { RemoteResourceCache, ResourcesPullApi } from '../../shared/resource-cache/index.js';
 import { checkLinuxBridgeHost } from './host-checks.js';
 import { LinuxBridgeAgent } from './agent.js';
@@ -41,13 +41,7 @@ runMain(AGENT_KINDS.linuxbridge.daemon, async () => {
   });
   logger.info({ agent_id: facts.agentId, vxlan: facts.vxlanEnabled }, 'host checked');
 
-  const pluginClient = new OsloRpcClient(connection, {
-    topic: SERVER_TOPICS.plugin,
-    timeoutMs: config.DEFAULT.rpc_response_timeout * 1000,
-    maxTimeoutMs: config.DEFAULT.rpc_response_max_timeout * 1000,
-    backoffOnTimeout: true,
-    logger,
-  });
+  const pluginClient = serverClient(boot, SERVER_TOPICS.plugin);
   const l2pop = config.vxlan.l2_population;
   const plugin = new LinuxBridgePluginApi(pluginClient, facts.agentId, host);
   // The server spends ~2.7 s on get_devices_details_list for 50 taps (0.1–0.3 s for one),

@@ -11,7 +11,7 @@
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { OvsAgentSchema } from '../../shared/config/index.js';
-import { bootAgent, runAgent, runMain } from '../../shared/agent/boot.js';
+import { bootAgent, runAgent, runMain, serverClient } from '../../shared/agent/boot.js';
 import { AGENT_KINDS, LOCAL_RESOURCE_VERSIONS, SERVER_TOPICS } from '../../shared/agent/constants.js';
 import { ovsConfigurations, type OvsCapabilities } from '../../shared/agent/configurations.js';
 import { ExecaCommandRunner } from '../../shared/exec/command-runner.js';
@@ -21,7 +21,7 @@ import { OvsOfctl } from '../../shared/drivers/ovs/ovs-ofctl.js';
 import { FlowSync } from '../../shared/drivers/ovs/flow-sync.js';
 import { newRunCookie, formatCookie } from '../../shared/drivers/ovs/flow-cookie.js';
 import { ReconcileRunner } from '../../shared/reconcile/runner.js';
-import { OsloRpcClient, OsloRpcServer } from '../../shared/rpc/index.js';
+import { OsloRpcServer } from '../../shared/rpc/index.js';
 import { CacheIncompleteError, RemoteResourceCache, deviceDetailsFromCache, fetchDeviceDetails, fetchSecurityGroupInfo, securityGroupInfoFromCache } from '../../shared/resource-cache/index.js';
 import { dirtyMarksFor } from '../../shared/resource-cache/l2-dirty-marks.js';
 import { ConntrackZoneFlusher, zonesToFlush, type OvsFirewallRender } from './firewall/index.js';
@@ -96,13 +96,7 @@ runMain(AGENT_KINDS.ovs.daemon, async () => {
   }
   if (agentConfig.firewallDriver === 'iptables_hybrid') logger.warn('firewall_driver = iptables_hybrid is not implemented: ports get anti-spoofing flows only; use openvswitch');
 
-  const pluginClient = new OsloRpcClient(connection, {
-    topic: SERVER_TOPICS.plugin,
-    timeoutMs: config.DEFAULT.rpc_response_timeout * 1000,
-    maxTimeoutMs: config.DEFAULT.rpc_response_max_timeout * 1000,
-    backoffOnTimeout: true,
-    logger,
-  });
+  const pluginClient = serverClient(boot, SERVER_TOPICS.plugin);
   const cache = new RemoteResourceCache({ connection, client: pluginClient, host, logger });
   const plugin = new OvsPluginApi(pluginClient, host);
   const ofctl = new OvsOfctl(runner, { ...(ovsRundir(config.ovs.ovsdb_connection) ? { rundir: ovsRundir(config.ovs.ovsdb_connection)! } : {}) });

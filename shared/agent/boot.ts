@@ -94,6 +94,21 @@ function openLogFile(path: string): NodeJS.WritableStream {
 }
 
 /**
+ * A client for one of neutron-server's topics (q-plugin, q-l3-plugin) with the agent's
+ * [DEFAULT] rpc_response_timeout / rpc_response_max_timeout, and oslo's doubling of the
+ * timeout after each timeout, as every Python agent's RPC APIs get it.
+ */
+export function serverClient<S extends Schema>(boot: BootedAgent<S>, topic: string): OsloRpcClient {
+  return new OsloRpcClient(boot.connection, {
+    topic,
+    timeoutMs: boot.config.DEFAULT.rpc_response_timeout * 1000,
+    maxTimeoutMs: boot.config.DEFAULT.rpc_response_max_timeout * 1000,
+    backoffOnTimeout: true,
+    logger: boot.logger,
+  });
+}
+
+/**
  * Runs a daemon's main, turning start-up errors into one clear stderr line and an exit
  * code: 78 for configuration (do not restart), 1 for anything else.
  */
