@@ -36,6 +36,14 @@ export interface CacheDeviceDetailsOptions {
   logger: Logger;
   /** How often one unmapped tap may trigger a pull; default UNMAPPED_REPULL_MS. */
   repullIntervalMs?: number;
+  /**
+   * The server's get_devices_details_list, for taps whose port the cache holds but with no
+   * usable binding here (e.g. `binding_failed`: the port was bound to this host while no
+   * agent of it was alive). The server retries the binding when asked for details
+   * (ML2 _bind_port_if_needed), as it does for every Python linuxbridge agent's request;
+   * the cache alone would leave such a port DOWN for good.
+   */
+  rpcFallback?: (devices: string[]) => Promise<DeviceAnswer[]>;
   now?: () => number;
 }
 
@@ -111,7 +119,30 @@ export class CacheDeviceDetails {
         answers.set(i.device, a ?? { kind: 'failed', device: i.device, reason: pullError === undefined ? 'resource cache still lacks objects the details need' : `pull failed: ${reasonOf(pullError)}` });
       }
     }
+    // 4. Known ports without a usable binding here: let the server retry the binding.
+    if (this.o.rpcFallback) {
+      const retry = devices.filter((d) => answers.get(d)?.kind === 'unknown' && index.lookup(d).kind === 'port' && this.bindingFailedHere(index.lookup(d)));
+      if (retry.length > 0) {
+        try {
+          for (const a of await this.o.rpcFallback(retry)) {
+            const dev = a.kind === 'port' ? a.details.device : a.device;
+            if (dev !== undefined && retry.includes(dev)) answers.set(dev, a);
+          }
+          log.info({ devices: retry.length }, 'ports bound here without a usable binding: asked the server, which retries the binding');
+        } catch (err) {
+          log.warn({ err, devices: retry.length }, 'asking the server for ports without a usable binding failed; retrying later');
+          for (const d of retry) answers.set(d, { kind: 'failed', device: d, reason: `get_devices_details_list failed: ${reasonOf(err)}` });
+        }
+      }
+    }
     return devices.map((d) => answers.get(d)!);
+  }
+
+  /** True when the cache's port has a binding for this host that ML2 could not complete. */
+  private bindingFailedHere(l: ReturnType<TapIndex['lookup']>): boolean {
+    if (l.kind !== 'port') return false;
+    const port = this.o.cache.getPort(l.portId);
+    return port?.bindings.some((b) => b.host === this.o.host && b.vifType === 'binding_failed') ?? false;
   }
 
   private index(): TapIndex {

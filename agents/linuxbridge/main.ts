@@ -48,7 +48,7 @@ runMain(AGENT_KINDS.linuxbridge.daemon, async () => {
   // on the critical path of every port going ACTIVE; the cache answers locally.
   const cache = config.nucleon.resource_cache ? new RemoteResourceCache({ connection, client: pluginClient, host, logger }) : undefined;
   const hostPorts = new ResourcesPullApi(pluginClient);
-  const details = cache ? new CacheDeviceDetails({ cache, host, listHostPortIds: () => hostPorts.portIdsBoundToHost(host, 'normal'), logger }) : undefined;
+  const details = cache ? new CacheDeviceDetails({ cache, host, listHostPortIds: () => hostPorts.portIdsBoundToHost(host, 'normal'), logger, rpcFallback: (devices) => plugin.getDevicesDetailsList(devices) }) : undefined;
   logger.info({ resource_cache: cache !== undefined }, cache ? 'device details and security groups come from the resource cache' : 'device details and security groups are asked of the server');
   const firewall = firewallFor(config.securitygroup, cache ? cacheSgInfo(cache) : rpcSgInfo(plugin), runner, logger);
   const agent = new LinuxBridgeAgent({

@@ -15,7 +15,7 @@ import { ResourcesPullApi } from '../../../shared/resource-cache/pull-api.js';
 import { ResourceStore } from '../../../shared/resource-cache/store.js';
 import { decodeNetwork, decodePort, type PortRecord } from '../../../shared/resource-cache/ovo.js';
 import { silentLogger } from '../../../shared/logging/logger.js';
-import { FakeConnection, FakePushBus, FakeQPlugin, HOST, NET, SG, networkPrim, portPrim, sgPrim, subnetPrim, uuid } from '../resource-cache/fixtures.js';
+import { FakeConnection, FakePushBus, FakeQPlugin, HOST, NET, SG, bindingPrim, networkPrim, portPrim, sgPrim, subnetPrim, uuid } from '../resource-cache/fixtures.js';
 
 interface World {
   server: FakeQPlugin;
@@ -172,4 +172,26 @@ test('still incomplete after the pull, or the pull fails: `failed` (kept and ret
   const [r2] = await d2.getDevicesDetailsList([tapName(a)]);
   assert.equal(r2?.kind, 'failed');
   assert.match(r2?.kind === 'failed' ? r2.reason : '', /injected pull failure/);
+});
+
+test('a port bound here whose binding failed: the server is asked (it retries the binding), once per apply', async () => {
+  const id = uuid();
+  const server = new FakeQPlugin();
+  server.put('Network', networkPrim());
+  server.put('Subnet', subnetPrim());
+  server.put('SecurityGroup', sgPrim({}, []));
+  server.put('Port', portPrim({ id, levels: false, bindings: [bindingPrim(id, HOST, 'ACTIVE', { vif_type: 'binding_failed', vif_details: null })] }));
+  const cache = new RemoteResourceCache({ connection: new FakeConnection(), client: server, host: HOST, logger: silentLogger(), makePushServer: new FakePushBus().factory, retry: { initialMs: 5, maxMs: 20 } });
+  await cache.start();
+  const pull = new ResourcesPullApi(server);
+  const asked: string[][] = [];
+  const bound: DeviceAnswer = { kind: 'port', details: { device: tapName(id), port_id: id, network_id: NET, mac_address: 'fa:16:3e:00:00:01', admin_state_up: true, network_type: 'vxlan', segmentation_id: 1001, physical_network: null, mtu: 1450, fixed_ips: [], device_owner: 'compute:nova', allowed_address_pairs: [], port_security_enabled: true } };
+  const details = new CacheDeviceDetails({ cache, host: HOST, listHostPortIds: () => pull.portIdsBoundToHost(HOST, 'normal'), logger: silentLogger(), rpcFallback: async (devices) => { asked.push(devices); return [bound]; } });
+  const answers = await details.getDevicesDetailsList([tapName(id)]);
+  assert.deepEqual(asked, [[tapName(id)]]);
+  assert.deepEqual(answers, [bound]);
+  // Without a fallback the cache alone answers {device}: the port would stay DOWN.
+  const plain = new CacheDeviceDetails({ cache, host: HOST, listHostPortIds: () => pull.portIdsBoundToHost(HOST, 'normal'), logger: silentLogger() });
+  assert.deepEqual(kinds(await plain.getDevicesDetailsList([tapName(id)])), ['unknown']);
+  await cache.stop();
 });
