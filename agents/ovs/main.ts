@@ -39,6 +39,7 @@ const OVSDB_RETRY_MS = 5000;
 /** How often an iface-id the server does not know is asked about again. */
 const UNKNOWN_REPULL_MS = 60_000;
 const unknownPulledAt = new Map<string, number>();
+const bindRetryAt = new Map<string, number>();
 
 /** Where ovs-ofctl finds `<bridge>.mgmt`: $OVS_RUNDIR, else next to a unix OVSDB socket. */
 function ovsRundir(ovsdbConnection: string): string | undefined {
@@ -136,12 +137,26 @@ runMain(AGENT_KINDS.ovs.daemon, async () => {
           if (await cache.pullPort(portId)) unknownPulledAt.delete(portId);
         }
       }
+      let answer;
       try {
-        return parsePortDetails(deviceDetailsFromCache(cache, device, portId, host));
+        answer = parsePortDetails(deviceDetailsFromCache(cache, device, portId, host));
       } catch (err) {
         if (!(err instanceof CacheIncompleteError)) throw err;
-        return parsePortDetails(await fetchDeviceDetails(cache, device, portId, host));
+        answer = parsePortDetails(await fetchDeviceDetails(cache, device, portId, host));
       }
+      // A port bound here while no agent of this host was alive keeps `binding_failed`;
+      // the cache alone would leave it DOWN. Asking the server for its details makes ML2
+      // retry the binding (the push that follows updates the cache).
+      const port = cache.getPort(portId);
+      if (answer.kind === 'unknown' && port?.bindings.some((b) => b.host === host && b.vifType === 'binding_failed')) {
+        const last = bindRetryAt.get(portId);
+        if (last === undefined || Date.now() - last > UNKNOWN_REPULL_MS) {
+          bindRetryAt.set(portId, Date.now());
+          logger.info({ port_id: portId }, 'binding failed on this host: asking the server, which retries it');
+          answer = parsePortDetails(await plugin.getDeviceDetails(portId));
+        }
+      }
+      return answer;
     },
     renderFlows: async ({ desired, observed, fdb }) => {
       const wired = new Set(desired.wired.map((w) => w.device));

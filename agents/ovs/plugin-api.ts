@@ -28,6 +28,14 @@ export class OvsPluginApi {
     return updateDeviceList(this.client, { agentId: this.agentId, host: this.host }, up, down, refreshTunnels);
   }
 
+  /**
+   * The server's own answer for one port (get_device_details 1.9). Only for ports whose
+   * binding here failed: asking makes ML2 retry the binding (_bind_port_if_needed).
+   */
+  async getDeviceDetails(portId: string): Promise<unknown> {
+    return this.client.call<unknown>('get_device_details', { device: portId, agent_id: this.agentId, host: this.host }, { version: '1.9' });
+  }
+
   /** Registers our VTEP and returns every known one (PluginApi tunnel_sync 1.4). */
   async tunnelSync(tunnelIp: string, tunnelType: string): Promise<TunnelEndpoint[]> {
     const reply = await this.client.call<Record<string, unknown> | null>('tunnel_sync', { tunnel_ip: tunnelIp, tunnel_type: tunnelType, host: this.host }, { version: '1.4' });
