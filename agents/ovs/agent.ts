@@ -94,7 +94,7 @@ export class OvsAgent {
   private readonly reportedDown = new Set<string>();
   /** Port ids ever seen plugged here since start (to report them down once when they go). */
   private readonly known = new Map<string, string>();
-  private firstReportDone = false;
+  /** When the first update_device_list after this start went out (it carried refresh_tunnels). */
   private firstReportAt: number | undefined;
   private readonly fdbKnown = new Set<string>();
   private brTunOpen = false;
@@ -318,9 +318,8 @@ export class OvsAgent {
     }
     if (up.length > 0 || down.length > 0) {
       try {
-        const res = await this.d.plugin.updateDeviceList(up, down, !this.firstReportDone);
-        if (!this.firstReportDone) this.firstReportAt = Date.now();
-        this.firstReportDone = true;
+        const res = await this.d.plugin.updateDeviceList(up, down, this.firstReportAt === undefined);
+        this.firstReportAt ??= Date.now();
         for (const id of up) {
           if (res.failedDevicesUp.includes(id)) { failedKeys.set(`port:${id}`, new Error('server failed to set the port up')); continue; }
           if (!this.reportedUp.has(id)) {

@@ -100,13 +100,14 @@ runMain(AGENT_KINDS.ovs.daemon, async () => {
   const pluginClient = serverClient(boot, SERVER_TOPICS.plugin);
   const cache = new RemoteResourceCache({ connection, client: pluginClient, host, logger });
   const plugin = new OvsPluginApi(pluginClient, host);
-  const ofctl = new OvsOfctl(runner, { ...(ovsRundir(config.ovs.ovsdb_connection) ? { rundir: ovsRundir(config.ovs.ovsdb_connection)! } : {}) });
+  const rundir = ovsRundir(config.ovs.ovsdb_connection);
+  const ofctl = new OvsOfctl(runner, { ...(rundir ? { rundir } : {}) });
   const flowSync = new FlowSync(ofctl, { logger });
   // A new cookie per run: this run's flows replace the previous run's in one bundle per
   // bridge, and what the previous run had that is no longer wanted goes with it.
   const cookie = newRunCookie();
   logger.info({ cookie: formatCookie(cookie) }, 'flow cookie of this run');
-  const flusher = new ConntrackZoneFlusher({ runner, datapathType: config.ovs.datapath_type, ...(ovsRundir(config.ovs.ovsdb_connection) ? { env: { OVS_RUNDIR: ovsRundir(config.ovs.ovsdb_connection)! } } : {}) });
+  const flusher = new ConntrackZoneFlusher({ runner, datapathType: config.ovs.datapath_type, ...(rundir ? { env: { OVS_RUNDIR: rundir } } : {}) });
   let lastFirewall: OvsFirewallRender | undefined;
   let pendingFirewall: OvsFirewallRender | undefined;
 
