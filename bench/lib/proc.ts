@@ -64,3 +64,11 @@ export function pidAlive(pid: number): boolean {
 export function cmdline(pid: number): string {
   try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' '); } catch { return ''; }
 }
+
+/** The pid in `file` if that process lives and its command line names `mark` (guards against PID reuse). */
+export function livePid(file: string, mark: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(file, 'utf8').trim());
+    return pid > 0 && pidAlive(pid) && cmdline(pid).includes(mark) ? pid : undefined;
+  } catch { return undefined; }
+}

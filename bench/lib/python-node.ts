@@ -3,9 +3,10 @@
  * --python-agents-only`), as every side-by-side bench drives them: start and wait for
  * their rows, check they still run, stop one by PID with its privsep helpers, relaunch.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { agents, neutronTime } from './api.js';
-import { harness, readPidFile } from './harness.js';
+import { harness, pythonNodePaths, readPidFile } from './harness.js';
 import { cmdline, pidAlive, processTree } from './proc.js';
 import { sleep } from './util.js';
 
@@ -63,6 +64,64 @@ export async function relaunchPythonAgent(host: string, agent: string, checkAbor
   const launch = readPidFile(host, `${agent}.launch`);
   if (launch === undefined) throw new Error(`python ${agent} agent: no launch file after relaunch`);
   return launch;
+}
+
+/**
+ * `down --python-agents-only`: the node's agents and what they started. Tried `attempts`
+ * times (a busy agent's short-lived children can make one attempt stop half-way); each
+ * failure is printed. True once it succeeded.
+ */
+export async function pythonAgentsDown(host: string, attempts = 1): Promise<boolean> {
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    const down = harness(['down', '--python-agents-only'], host);
+    if ((await down.done) === 0) return true;
+    console.error(`harness down failed${attempts > 1 ? ` (attempt ${attempt})` : ''}: ${down.output.slice(-10).join(' | ')}`);
+  }
+  return false;
+}
+
+/**
+ * The one Python agent a bench measures on a harness node (`agent`: linuxbridge, dhcp, l3),
+ * with the agents it needs beside it (`needs`, e.g. its L2 agent): the node started, the
+ * agent's pid, why it or one it needs is gone, the agent stopped by PID and relaunched, and
+ * its log from the relaunch on (where the bench finds the agent's own "done" mark).
+ */
+export class PythonNodeAgent {
+  readonly paths: ReturnType<typeof pythonNodePaths>;
+  private readonly logFile: string;
+  private logOffset = 0;
+
+  constructor(private readonly o: { host: string; agent: string; needs?: readonly string[]; graceMs: number; checkAbort: () => void }) {
+    this.paths = pythonNodePaths(o.host);
+    this.logFile = join(this.paths.logs, `${o.agent}.log`);
+  }
+
+  /** Starts the node's agents and waits for their rows (launch time taken from this agent's launch file). */
+  start(): Promise<void> {
+    return startPythonAgents({ host: this.o.host, launchFile: `${this.o.agent}.launch`, logs: this.paths.logs, failed: () => this.failed(), checkAbort: this.o.checkAbort });
+  }
+
+  pid(): number | undefined { return readPidFile(this.o.host, `${this.o.agent}.pid`); }
+
+  failed(): string | undefined {
+    return pythonAgentsFailed(this.o.host, [...(this.o.needs ?? []), this.o.agent], this.paths.logs);
+  }
+
+  /** SIGTERM, wait for the exit (SIGKILL after graceMs), then its privsep daemons; returns the stop time. */
+  stop(): Promise<number> {
+    return stopPythonAgent({ host: this.o.host, agent: this.o.agent, nodeConf: this.paths.nodeConf, graceMs: this.o.graceMs });
+  }
+
+  /** Launches it again (the log read from here on); returns the launch time. */
+  relaunch(): Promise<number> {
+    this.logOffset = existsSync(this.logFile) ? readFileSync(this.logFile).length : 0;
+    return relaunchPythonAgent(this.o.host, this.o.agent, this.o.checkAbort);
+  }
+
+  /** What the agent logged since the last relaunch ('' before it has written anything). */
+  logSinceRelaunch(): string {
+    return existsSync(this.logFile) ? readFileSync(this.logFile).subarray(this.logOffset).toString('utf8') : '';
+  }
 }
 
 /** An oslo.log line's timestamp (groups 1-7 of a match), which oslo.log writes in local time. */
