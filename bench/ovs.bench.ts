@@ -49,21 +49,26 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { TestNode, type SpawnedProcess } from '../test/harness/node-netns.js';
 import { startOvs, type OvsInstance } from '../test/harness/ovs.js';
 import { runPrefix } from '../test/harness/names.js';
-import { API, api, apiDelete, agents, deleteAgentRows, TRANSPORT } from './lib/api.js';
-import { harness, pythonNodePaths, readPidFile, REPO } from './lib/harness.js';
+import { AbortFlag } from './lib/abort.js';
+import { preflight, runBenchMain, runMain } from './lib/bench-main.js';
+import { pythonNodePaths, readPidFile, REPO } from './lib/harness.js';
+import { LogTail } from './lib/log-tail.js';
+import { addUplinks, debugFromEnv, exitedWhy, keepNucleonLog, logTime, NUCLEON_LOCAL_IP, spawnAgent, timedStop, writeNeutronConf } from './lib/nucleon-node.js';
 import {
-  agentAndSwitchRss, LogTail, LossPinger, OVS_AGENT_TYPE, PY_OVS_AGENT, pingOnce, plugOvs, pythonDevicesUp, pythonOvsNode,
+  agentAndSwitchRss, LossPinger, OVS_AGENT_TYPE, PY_OVS_AGENT, pingOnce, plugOvs, pythonDevicesUp, pythonOvsNode,
   startPythonOvsNode, stopPythonOvsAgent, unplugOvs, waitAgentRow, type OvsPlug, type OvsTarget, type PingLoss,
 } from './lib/ovs.js';
-import { pythonAgentsFailed, relaunchPythonAgent } from './lib/python-node.js';
+import { pythonAgentsDown, pythonAgentsFailed, relaunchPythonAgent } from './lib/python-node.js';
 import { pidAlive } from './lib/proc.js';
-import { formatTable, mapLimit, median, sleep, stats } from './lib/util.js';
+import { addWiringRows, loadText, mb, printOutcomes, sec, SideBySideTable } from './lib/report.js';
+import { sleep } from './lib/util.js';
+import { WiringRun } from './lib/wiring-run.js';
 
 const run = promisify(execFile);
 const SMOKE = process.argv.includes('--smoke') || process.env['NUCLEON_BENCH_SMOKE'] === '1';
@@ -130,60 +135,19 @@ class NotWired extends Error {}
 
 // ------------------------------------------------------------------ shared state (for cleanup)
 const prefix = runPrefix();
-const createdPorts = new Set<string>();
-const vmNamespaces = new Set<string>();
-let networkId: string | undefined;
-/** Set by SIGINT/SIGTERM/watchdog: every loop and every step that creates something checks it. */
-let aborted: string | undefined;
-function checkAbort(): void { if (aborted !== undefined) throw new Error(`aborted (${aborted})`); }
+/** Set by SIGINT/SIGTERM/watchdog (runBenchMain): every loop and every step that creates something checks it. */
+const abort = new AbortFlag();
+const checkAbort = abort.check;
+/** the network, ports and VM namespaces of this run */
+const wiring = new WiringRun({ networkName: `${prefix}-ovs-bench`, cidr: CIDR, project: PROJECT, concurrency: API_CONCURRENCY, checkAbort });
 
 // ------------------------------------------------------------------ API resources
-async function createNetwork(): Promise<string> {
-  const net = await api<{ network: { id: string } }>('/networks', 'POST', {
-    network: { name: `${prefix}-ovs-bench`, project_id: PROJECT, 'provider:network_type': 'vxlan' },
-  });
-  networkId = net.network.id;
-  await api('/subnets', 'POST', {
-    subnet: { network_id: networkId, ip_version: 4, cidr: CIDR, enable_dhcp: false, gateway_ip: null, project_id: PROJECT },
-  });
-  return networkId;
-}
-
-async function createPorts(n: number, host: string, net: string): Promise<Port[]> {
-  return mapLimit(Array.from({ length: n }, (_, i) => i), API_CONCURRENCY, async (i) => {
-    checkAbort();
-    const p = await api<{ port: Port }>('/ports', 'POST', {
-      port: {
-        name: `${prefix}-ovs-${host.slice(-2)}-${i}`, network_id: net, project_id: PROJECT,
-        'binding:host_id': host, device_owner: 'compute:nova', device_id: randomUUID(),
-      },
-    });
-    createdPorts.add(p.port.id);
-    return p.port;
-  });
-}
-
-async function deletePorts(ids: string[]): Promise<void> {
-  await mapLimit(ids, API_CONCURRENCY, async (id) => { if (await apiDelete(`/ports/${id}`)) createdPorts.delete(id); });
-}
-
-/** Polls the network's ports every 100 ms; returns port id -> ms from t0 to first seen ACTIVE. */
-async function pollActive(net: string, ids: string[], t0: number, until: number, failed: () => string | undefined): Promise<Map<string, number>> {
-  const want = new Set(ids);
-  const seen = new Map<string, number>();
-  while (seen.size < want.size && Date.now() < until) {
-    checkAbort();
-    const why = failed();
-    if (why) throw new Error(why);
-    const t = Date.now();
-    try {
-      const r = await api<{ ports: Array<{ id: string; status: string }> }>(`/ports?network_id=${net}&fields=id&fields=status`, 'GET', undefined, 5000);
-      const now = Date.now();
-      for (const p of r.ports) if (want.has(p.id) && p.status === 'ACTIVE' && !seen.has(p.id)) seen.set(p.id, now - t0);
-    } catch { /* API hiccup: next poll */ }
-    await sleep(Math.max(0, POLL_MS - (Date.now() - t)));
-  }
-  return seen;
+/** `n` VM ports bound to `host`, port security on (default security group). */
+function createVmPorts(n: number, host: string): Promise<Port[]> {
+  return wiring.createPorts<Port>(n, (i) => ({
+    name: `${prefix}-ovs-${host.slice(-2)}-${i}`,
+    'binding:host_id': host, device_owner: 'compute:nova', device_id: randomUUID(),
+  }));
 }
 
 const plugOf = (p: Port, vmNs: string, withAddress = false): OvsPlug => ({
@@ -229,26 +193,16 @@ class NucleonSide implements Side {
   async start(): Promise<void> {
     checkAbort();
     this.node = await TestNode.create(this.host);
-    for (const argv of [
-      ['ip', 'link', 'add', 'nu-phys0', 'type', 'veth', 'peer', 'name', 'nu-ext0'],
-      ['ip', 'link', 'add', 'nu-vtep0', 'type', 'veth', 'peer', 'name', 'nu-vtep1'],
-      ['ip', 'addr', 'add', '172.31.253.1/24', 'dev', 'nu-vtep0'],
-      ['ip', 'link', 'set', 'nu-phys0', 'up'], ['ip', 'link', 'set', 'nu-ext0', 'up'],
-      ['ip', 'link', 'set', 'nu-vtep0', 'up'], ['ip', 'link', 'set', 'nu-vtep1', 'up'],
-    ]) await this.node.exec(argv);
+    await addUplinks(this.node);
     checkAbort();
     this.ovs = await startOvs({ name: this.host, netns: this.host });
     // as the Python node: br-ex (physnet1) exists before the agent starts
     await this.ovs.vsctl(['--may-exist', 'add-br', 'br-ex', '--', 'set', 'Bridge', 'br-ex', 'datapath_type=netdev', '--', '--may-exist', 'add-port', 'br-ex', 'nu-phys0']);
-    const conf = join(this.dir, 'neutron.conf');
+    const conf = writeNeutronConf(this.dir, this.host, debugFromEnv());
     const ini = join(this.dir, 'openvswitch_agent.ini');
-    // NUCLEON_BENCH_DEBUG=1: debug logging (RPC calls) for a closer look; not for figures
-    const debug = process.env['NUCLEON_BENCH_DEBUG'] === '1' ? 'debug = True\n' : '';
-    writeFileSync(conf, `[DEFAULT]\n${debug}host = ${this.host}\ntransport_url = ${TRANSPORT}\nstate_path = ${this.dir}/state\n` +
-      `[agent]\nreport_interval = 30\n[oslo_concurrency]\nlock_path = ${this.dir}/lock\n`);
     // the same [ovs]/[agent]/[securitygroup] settings as the Python node (python-agents.sh)
     writeFileSync(ini, `[ovs]\ndatapath_type = netdev\novsdb_connection = ${this.ovs.dbUrl}\nof_listen_address = 127.0.0.1\n` +
-      `of_listen_port = ${await freePort()}\nintegration_bridge = br-int\ntunnel_bridge = br-tun\nlocal_ip = 172.31.253.1\n` +
+      `of_listen_port = ${await freePort()}\nintegration_bridge = br-int\ntunnel_bridge = br-tun\nlocal_ip = ${NUCLEON_LOCAL_IP}\n` +
       `bridge_mappings = physnet1:br-ex\n[agent]\ntunnel_types = vxlan\nl2_population = False\n` +
       `[securitygroup]\nenable_security_group = True\nfirewall_driver = openvswitch\n`);
     this.files = [conf, ini];
@@ -260,25 +214,16 @@ class NucleonSide implements Side {
     checkAbort();
     const launch = Date.now();
     // the switch's OVS_RUNDIR: ovs-ofctl/ovs-appctl find <bridge>.mgmt and the unixctl sockets
-    this.agent = this.node!.spawnInside([process.execPath, join(REPO, 'dist/agents/ovs/main.js'),
-      ...this.files.flatMap((f) => ['--config-file', f])], { ...process.env, ...this.ovs!.env });
+    this.agent = spawnAgent(this.node!, 'ovs', this.files, { ...process.env, ...this.ovs!.env });
     return launch;
   }
 
   agentPid(): number | undefined { return this.agent?.pid; }
   ovsPids(): number[] { return this.ovs ? [this.ovs.ovsdbServer.pid, this.ovs.vswitchd.pid] : []; }
 
-  failed(): string | undefined {
-    const c = this.agent?.child;
-    if (c && (c.exitCode !== null || c.signalCode !== null)) return `nucleon agent exited (${c.exitCode ?? c.signalCode}): ${this.agent!.log.lines.slice(-5).join(' | ')}`;
-    return undefined;
-  }
+  failed(): string | undefined { return exitedWhy('nucleon agent', this.agent); }
 
-  async stopAgent(): Promise<number> {
-    const t = Date.now();
-    await this.node!.stopProcess(this.agent!, STOP_GRACE_MS);
-    return Date.now() - t;
-  }
+  stopAgent(): Promise<number> { return timedStop(this.node!, this.agent!, STOP_GRACE_MS); }
 
   async relaunch(): Promise<ResyncWatch> {
     const launch = this.spawn();
@@ -292,7 +237,7 @@ class NucleonSide implements Side {
           const j = agent.log.json[next]!;
           if (j['msg'] !== 'reported device status' || endMs !== undefined) continue;
           const up = j['up'];
-          const at = Date.parse(String(j['time'])) - launch;
+          const at = logTime(j) - launch;
           if (typeof up === 'number') count += up;
           else if (Array.isArray(up)) for (const id of up) if (typeof id === 'string' && want.has(id)) ids.add(id);
           const total = Math.max(count, ids.size);
@@ -306,9 +251,7 @@ class NucleonSide implements Side {
 
   async teardown(): Promise<void> {
     if (this.agent) await this.node?.stopProcess(this.agent, STOP_GRACE_MS);
-    // NUCLEON_BENCH_LOG=<file>: the agent's log lines (last run only) for a closer look
-    const keep = process.env['NUCLEON_BENCH_LOG'];
-    if (keep && this.agent) writeFileSync(keep, this.agent.log.lines.join('\n') + '\n');
+    if (this.agent) keepNucleonLog(this.agent.log.lines);
     this.agent = undefined;
     await this.ovs?.stop();
     this.ovs = undefined;
@@ -367,17 +310,14 @@ class PythonSide implements Side {
 
   async teardown(): Promise<void> {
     if (!this.started) return;
-    const down = harness(['down', '--python-agents-only'], this.host);
-    if ((await down.done) !== 0) console.error(`harness down failed: ${down.output.slice(-10).join(' | ')}`);
+    await pythonAgentsDown(this.host);
     this.started = false;
   }
 }
 
 // ------------------------------------------------------------------ one side
 async function addVmNamespace(ns: string): Promise<void> {
-  checkAbort();
-  await run('ip', ['netns', 'add', ns]);
-  vmNamespaces.add(ns);
+  await wiring.addVmNamespace(ns);
   await run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
 }
 
@@ -401,7 +341,7 @@ async function restart(side: Side, ids: Set<string>, until: number): Promise<Res
   }
 }
 
-async function runSide(side: Side, net: string, r: SideResult, deadline: number): Promise<void> {
+async function runSide(side: Side, r: SideResult, deadline: number): Promise<void> {
   const until = (ms: number) => Math.min(deadline, Date.now() + ms);
   r.load = loadavg()[0];
   await side.start();
@@ -409,12 +349,12 @@ async function runSide(side: Side, net: string, r: SideResult, deadline: number)
   const t = side.target();
 
   for (let i = 0; i < SINGLE_RUNS; i++) {
-    const [p] = await createPorts(1, side.host, net);
+    const [p] = await createVmPorts(1, side.host);
     const { t0 } = await plugOvs(t, [plugOf(p!, side.vmNs)]);
-    const seen = await pollActive(net, [p!.id], t0, until(side.label === 'nucleon' ? NOT_WIRED_MS : PY_SINGLE_MS), () => side.failed());
+    const seen = await wiring.waitActive([p!.id], t0, until(side.label === 'nucleon' ? NOT_WIRED_MS : PY_SINGLE_MS), POLL_MS, () => side.failed());
     const ms = seen.get(p!.id);
     await unplugOvs(t, [p!.id]);
-    await deletePorts([p!.id]);
+    await wiring.deletePorts([p!.id]);
     if (ms !== undefined) r.single.push(ms);
     else if (side.label === 'nucleon' && r.single.length === 0) throw new NotWired(`not wired: no port ACTIVE within ${((Date.now() - t0) / 1000).toFixed(0)} s of plugging it`);
     else r.errors.push(`1-port run ${i + 1}: not ACTIVE within ${((Date.now() - t0) / 1000).toFixed(0)} s`);
@@ -422,14 +362,14 @@ async function runSide(side: Side, net: string, r: SideResult, deadline: number)
   }
 
   const tc = Date.now();
-  const ports = await createPorts(N, side.host, net);
+  const ports = await createVmPorts(N, side.host);
   r.manyCreateMs = Date.now() - tc;
   await sleep(1000);
   // ports 0 and 1 are the VMs that ping each other during the restart
   const plugs = ports.map((p, i) => (i === 0 ? plugOf(p, side.vmA, true) : i === 1 ? plugOf(p, side.vmB, true) : plugOf(p, side.vmNs)));
   const { t0, plugMs } = await plugOvs(t, plugs);
   r.manyPlugMs = plugMs;
-  const seen = await pollActive(net, ports.map((p) => p.id), t0, until(120_000), () => side.failed());
+  const seen = await wiring.waitActive(ports.map((p) => p.id), t0, until(120_000), POLL_MS, () => side.failed());
   r.many = [...seen.values()];
   if (seen.size === N) r.allActiveMs = Math.max(...r.many);
   else r.errors.push(`${N} ports: only ${seen.size}/${N} ACTIVE after ${((Date.now() - t0) / 1000).toFixed(0)} s`);
@@ -456,21 +396,7 @@ async function runSide(side: Side, net: string, r: SideResult, deadline: number)
   r.rssAfterRestart = rssOf(side);
 }
 
-async function teardownSide(side: Side): Promise<void> {
-  await side.teardown().catch((e: unknown) => console.error(`${side.label} teardown: ${String(e)}`));
-  await deletePorts([...createdPorts]);
-  for (const ns of [side.vmNs, side.vmA, side.vmB]) if (vmNamespaces.delete(ns)) await run('ip', ['netns', 'del', ns]).catch(() => undefined);
-  await deleteAgentRows([side.host]);
-}
-
 // ------------------------------------------------------------------ report
-const sec = (ms?: number) => (ms === undefined ? '-' : `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`);
-const mb = (kb?: number) => (kb === undefined ? '-' : `${(kb / 1024).toFixed(1)} MiB`);
-function ratio(py?: number, nu?: number): string {
-  if (py === undefined || !nu) return '-';
-  const x = py / nu;
-  return `${x.toFixed(x < 10 ? 1 : 0)}x`;
-}
 function launchText(r: SideResult): string {
   return r.resync ? ((r.resync.launch - r.resync.stopAt) / 1000).toFixed(1) : '-';
 }
@@ -489,24 +415,17 @@ function gapText(r: SideResult): string {
 }
 
 function report(nu: SideResult, py: SideResult): void {
-  const rows: string[][] = [];
-  const add = (label: string, n?: number, p?: number, fmt = sec) => rows.push([label, fmt(n), fmt(p), ratio(p, n)]);
-  add(`tap->ACTIVE 1 port (median of ${SINGLE_RUNS})`, median(nu.single), median(py.single));
-  rows.push(['  1-port runs', nu.single.map((v) => (v / 1000).toFixed(2)).join(', ') || '-', py.single.map((v) => (v / 1000).toFixed(2)).join(', ') || '-', '']);
-  const sn = stats(nu.many), sp = stats(py.many);
-  add(`${N} ports: min`, sn?.min, sp?.min);
-  add(`${N} ports: median`, sn?.median, sp?.median);
-  add(`${N} ports: p90`, sn?.p90, sp?.p90);
-  add(`${N} ports: max = all ACTIVE`, nu.allActiveMs ?? sn?.max, py.allActiveMs ?? sp?.max);
-  add('restart: first device reported up', nu.resync?.firstMs, py.resync?.firstMs);
-  add(`restart: all ${N} reported up`, nu.resync?.endMs, py.resync?.endMs);
-  rows.push(['restart: ping A->B lost/sent', lossText(nu), lossText(py), '']);
-  rows.push(['  longest gap', gapText(nu), gapText(py), '']);
-  add(`RSS agent tree, ${N} ports ACTIVE`, nu.rss?.agentKb, py.rss?.agentKb, mb);
-  rows.push(['  processes in the tree', String(nu.rss?.agentProcs ?? '-'), String(py.rss?.agentProcs ?? '-'), '']);
-  add('RSS agent tree after restart', nu.rssAfterRestart?.agentKb, py.rssAfterRestart?.agentKb, mb);
-  add('  ovsdb-server + ovs-vswitchd (apart)', nu.rss?.ovsKb, py.rss?.ovsKb, mb);
-  console.log(formatTable([`openvswitch agent${SMOKE ? ' (SMOKE)' : ''}`, 'nucleon', 'python', 'python/nucleon'], rows));
+  const t = new SideBySideTable();
+  addWiringRows(t, nu, py, SINGLE_RUNS, N);
+  t.add('restart: first device reported up', nu.resync?.firstMs, py.resync?.firstMs);
+  t.add(`restart: all ${N} reported up`, nu.resync?.endMs, py.resync?.endMs);
+  t.text('restart: ping A->B lost/sent', lossText(nu), lossText(py));
+  t.text('  longest gap', gapText(nu), gapText(py));
+  t.add(`RSS agent tree, ${N} ports ACTIVE`, nu.rss?.agentKb, py.rss?.agentKb, mb);
+  t.text('  processes in the tree', String(nu.rss?.agentProcs ?? '-'), String(py.rss?.agentProcs ?? '-'));
+  t.add('RSS agent tree after restart', nu.rssAfterRestart?.agentKb, py.rssAfterRestart?.agentKb, mb);
+  t.add('  ovsdb-server + ovs-vswitchd (apart)', nu.rss?.ovsKb, py.rss?.ovsKb, mb);
+  t.print(`openvswitch agent${SMOKE ? ' (SMOKE)' : ''}`);
   console.log([
     `ports: port security on (default security group, firewall_driver openvswitch), VXLAN network, subnet without DHCP;`,
     `  tap->ACTIVE from the plug step (veths by ip -batch, then one ovs-vsctl transaction with iface-id/attached-mac/`,
@@ -520,82 +439,33 @@ function report(nu: SideResult, py: SideResult): void {
     `  the longest gap "@+t": it began t s after the SIGTERM (the new launch came ${launchText(nu)} / ${launchText(py)} s after it).`,
     `RSS: VmRSS of the agent + descendants + its process group (python: privsep daemons, ovsdb-client monitor),`,
     `  ${SETTLE_MS / 1000} s after all ACTIVE and ${SETTLE_MS / 1000} s after the resync; the node's ovsdb-server + ovs-vswitchd apart.`,
-    `1-min load average at the start of each side: nucleon ${nu.load?.toFixed(1) ?? '-'}, python ${py.load?.toFixed(1) ?? '-'} (${cpus().length} CPUs).`,
+    `1-min load average at the start of each side: ${loadText(nu.load, py.load)}.`,
   ].join('\n'));
-  for (const [label, r] of [['nucleon', nu], ['python', py]] as const) {
-    if (r.skipped) console.log(`${label} SKIPPED: ${r.skipped}`);
-    for (const e of r.errors) console.log(`${label} FAILED: ${e}`);
-  }
+  printOutcomes(nu, py);
 }
 
 // ------------------------------------------------------------------ main
 async function main(): Promise<void> {
-  const started = Date.now();
-  const deadline = started + WATCHDOG_MS - CLEANUP_RESERVE_MS;
-  await agents(['none']).catch((e: unknown) => { throw new Error(`neutron-server API ${API} not reachable (test/harness/neutron-server.sh up): ${String(e)}`); });
+  await preflight();
   const nuSide = new NucleonSide();
   const pySide = new PythonSide();
   const nu: SideResult = { single: [], many: [], errors: [] };
   const py: SideResult = { single: [], many: [], errors: [] };
-  let reported = false;
-  const printReport = () => { if (!reported) { reported = true; report(nu, py); } };
-  let cleaning: Promise<void> | undefined;
-  const cleanup = () => (cleaning ??= (async () => {
-    await nuSide.teardown().catch((e: unknown) => console.error(`nucleon cleanup: ${String(e)}`));
-    await pySide.teardown().catch((e: unknown) => console.error(`python cleanup: ${String(e)}`));
-    await deletePorts([...createdPorts]);
-    for (const ns of vmNamespaces) await run('ip', ['netns', 'del', ns]).catch(() => undefined);
-    vmNamespaces.clear();
-    if (networkId !== undefined && (await apiDelete(`/networks/${networkId}`))) networkId = undefined;
-    await deleteAgentRows([nuSide.host, pySide.host]);
-    if (createdPorts.size > 0 || networkId !== undefined) console.error(`left behind: ports ${[...createdPorts].join(' ')} network ${networkId ?? '-'}`);
-  })());
-  // The run notices `aborted` within ~100 ms and cleans up on its own path; if it is stuck
-  // in a long call, clean up from here after WIND_DOWN_MS.
-  const abort = (why: string) => {
-    if (aborted !== undefined) return;
-    aborted = why;
-    console.error(`${why}: winding down and cleaning up`);
-    setTimeout(() => {
-      console.error('the run did not wind down: cleaning up from outside');
-      printReport();
-      void cleanup().finally(() => process.exit(1));
-    }, WIND_DOWN_MS).unref();
-  };
-  const watchdog = setTimeout(() => abort(`watchdog after ${WATCHDOG_MS / 1000} s`), WATCHDOG_MS);
-  process.on('SIGINT', () => abort('interrupted'));
-  process.on('SIGTERM', () => abort('terminated'));
-  let pyFailed = false;
-  try {
-    console.log(`nucleon: netns/host ${nuSide.host}; Python: netns/host ${pySide.host}; ${N} ports${SMOKE ? ' (smoke)' : ''}`);
-    const net = await createNetwork();
-    const only = process.env['NUCLEON_BENCH_ONLY'];
-    for (const [side, r] of [[nuSide, nu], [pySide, py]] as const) {
-      if (only && only !== side.label) continue;
-      if (aborted !== undefined) break;
-      if (side === nuSide && !existsSync(join(REPO, 'dist/agents/ovs/main.js'))) { r.skipped = 'dist/agents/ovs/main.js missing (npm run build)'; continue; }
-      try {
-        await runSide(side, net, r, deadline);
-      } catch (e) {
-        if (e instanceof NotWired) r.skipped = `${e.message} (agents/ovs does not wire ports yet?)`;
-        else r.errors.push(e instanceof Error ? e.message : String(e));
-        if (side === pySide) pyFailed = true;
-      }
-      await teardownSide(side);
-    }
-    printReport();
-  } finally {
-    if (aborted !== undefined) { printReport(); process.exitCode = 1; }
-    await cleanup();
-    clearTimeout(watchdog);
-    const logs = pythonNodePaths(pySide.host).logs;
-    if (!pyFailed && py.errors.length === 0) rmSync(logs, { recursive: true, force: true });
-    else console.error(`Python agent and switch logs: ${logs}`);
-    console.log(`ovs bench done in ${((Date.now() - started) / 1000).toFixed(0)} s (cleaned up)`);
-  }
+  await runBenchMain<Side, SideResult>({
+    name: 'ovs', abort, watchdogMs: WATCHDOG_MS, cleanupReserveMs: CLEANUP_RESERVE_MS, windDownMs: WIND_DOWN_MS,
+    nucleon: { side: nuSide, result: nu },
+    python: { side: pySide, result: py },
+    header: `nucleon: netns/host ${nuSide.host}; Python: netns/host ${pySide.host}; ${N} ports${SMOKE ? ' (smoke)' : ''}`,
+    setUp: () => wiring.createNetwork(),
+    // a missing build skips the nucleon side only: the Python side still runs
+    skipBefore: (side) => (side === nuSide && !existsSync(join(REPO, 'dist/agents/ovs/main.js')) ? 'dist/agents/ovs/main.js missing (npm run build)' : undefined),
+    skippedBy: (e) => (e instanceof NotWired ? `${e.message} (agents/ovs does not wire ports yet?)` : undefined),
+    runSide,
+    teardownSide: (side) => wiring.teardownSide(side, [side.vmNs, side.vmA, side.vmB]),
+    cleanup: () => wiring.cleanup([nuSide, pySide]),
+    report: () => report(nu, py),
+    pythonLogsNote: 'Python agent and switch logs',
+  });
 }
 
-main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.stack ?? err.message : String(err));
-  process.exitCode = 1;
-});
+runMain(main);

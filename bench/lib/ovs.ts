@@ -7,7 +7,6 @@
  * --ovs-agent`: ovsdb-server + ovs-vswitchd + neutron-openvswitch-agent in netns <host>).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { assertCidr, assertIfName, assertMac, assertNetnsName, assertUuid } from '../../shared/exec/names.js';
@@ -16,12 +15,11 @@ import { harness, pythonNodePaths, readPidFile } from './harness.js';
 import { cmdline, pidAlive, processTree, vmRssKb } from './proc.js';
 import { osloLogTime } from './python-node.js';
 import { sleep } from './util.js';
+import { ipBatch, peerOf, tapOf } from './vif.js';
 
 const run = promisify(execFile);
 
 export const OVS_AGENT_TYPE = 'Open vSwitch agent';
-export const tapOf = (portId: string) => `tap${portId.slice(0, 11)}`;
-export const peerOf = (portId: string) => `v${portId.slice(0, 11)}`;
 
 /** A node's switch as the plug step reaches it (from the root namespace). */
 export interface OvsTarget {
@@ -41,18 +39,6 @@ export interface OvsPlug {
   vmNs: string;
   /** CIDR to put on the VM end (the VMs that ping each other), none for the others */
   address?: string;
-}
-
-/** `ip [-n ns] [-force] -batch -`; resolves with the exit code and stderr. */
-export function ipBatch(args: string[], lines: string[]): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('ip', [...args, '-batch', '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (b: Buffer) => { stderr += b.toString('utf8'); });
-    child.once('error', reject);
-    child.once('exit', (code) => resolve({ code, stderr }));
-    child.stdin.end(lines.map((l) => `${l}\n`).join(''));
-  });
 }
 
 export async function vsctl(t: OvsTarget, args: string[], timeoutSec = 30): Promise<string> {
@@ -178,29 +164,6 @@ export function pingOnce(netns: string, ip: string): Promise<boolean> {
 }
 
 // ------------------------------------------------------------------ logs
-/** Reads what a growing log file gained since the last call, in whole lines. */
-export class LogTail {
-  private offset: number;
-  private partial = '';
-
-  /** From the file's current end (or its start, when `fromStart`). */
-  constructor(readonly file: string, fromStart = false) {
-    this.offset = fromStart || !existsSync(file) ? 0 : statSync(file).size;
-  }
-
-  lines(): string[] {
-    const size = existsSync(this.file) ? statSync(this.file).size : 0;
-    if (size <= this.offset) return [];
-    const buf = Buffer.alloc(size - this.offset);
-    const fd = openSync(this.file, 'r');
-    try { readSync(fd, buf, 0, buf.length, this.offset); } finally { closeSync(fd); }
-    this.offset = size;
-    const lines = (this.partial + buf.toString('utf8')).split('\n');
-    this.partial = lines.pop() ?? '';
-    return lines;
-  }
-}
-
 const PY_DEVICES_UP = /^(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)\.(\d{3}) \d+ INFO \S+ \[[^\]]*\] Configuration for devices up \[(.*?)\] and devices down \[.*\] completed\.$/;
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
 
