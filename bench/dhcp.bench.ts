@@ -40,18 +40,25 @@
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { TestNode, type SpawnedProcess } from '../test/harness/node-netns.js';
 import { runPrefix } from '../test/harness/names.js';
-import { API, ApiError, api, apiDelete, agents, deleteAgentRows, TRANSPORT } from './lib/api.js';
-import { harness, pythonNodePaths, readPidFile, REPO } from './lib/harness.js';
-import { osloLogTime, pythonAgentsFailed, relaunchPythonAgent, startPythonAgents, stopPythonAgent } from './lib/python-node.js';
-import { pidAlive, vmRssKb } from './lib/proc.js';
-import { formatTable, mapLimit, median, sleep } from './lib/util.js';
-import { agentTreeRss, dnsmasqInItsNamespace, dnsmasqPid, haproxyPidFile, livePid, stopNetworkDaemons, udhcpcLease } from './lib/dhcp.js';
+import { AbortFlag } from './lib/abort.js';
+import { ApiError, api, apiDelete, agents, deleteAgentRows } from './lib/api.js';
+import { preflight, runBenchMain, runMain } from './lib/bench-main.js';
+import { deleteNamespaces } from './lib/netns.js';
+import {
+  addUplinks, exitedWhy, keepNucleonLog, logTime, spawnAgent, timedStop, waitRegistered, writeLinuxbridgeIni, writeNeutronConf,
+} from './lib/nucleon-node.js';
+import { osloLogTime, pythonAgentsDown, PythonNodeAgent } from './lib/python-node.js';
+import { livePid, pidAlive, vmRssKb } from './lib/proc.js';
+import { loadText, mb, printOutcomes, runsText, sec, SideBySideTable } from './lib/report.js';
+import { mapLimit, median, sleep } from './lib/util.js';
+import { bridgeOf, tapOf } from './lib/vif.js';
+import { agentTreeRss, dnsmasqInItsNamespace, dnsmasqPid, haproxyPidFile, stopNetworkDaemons, udhcpcLease } from './lib/dhcp.js';
 
 const run = promisify(execFile);
 const N = 50;
@@ -107,9 +114,11 @@ const prefix = runPrefix();
 const createdPorts = new Set<string>();
 const createdNetworks = new Set<string>();
 const vmNamespaces = new Set<string>();
-let aborted: string | undefined;
-function checkAbort(): void { if (aborted !== undefined) throw new Error(`aborted (${aborted})`); }
-const tapOf = (id: string) => `tap${id.slice(0, 11)}`;
+/** Set by SIGINT/SIGTERM/watchdog (runBenchMain): every loop and every step that creates something checks it. */
+const abort = new AbortFlag();
+const checkAbort = abort.check;
+/** The qdhcp namespaces of these networks, with what still runs inside (as after a node reboot / at the end). */
+const deleteDhcpNamespaces = (nets: string[]) => deleteNamespaces(nets.map((n) => `qdhcp-${n}`));
 
 // ------------------------------------------------------------------ API resources
 async function dhcpAgentId(host: string, until: number): Promise<string> {
@@ -202,7 +211,7 @@ async function leaseRun(side: Side, net: string, until: number): Promise<number>
   const port = p.port;
   createdPorts.add(port.id);
   const tap = tapOf(port.id);
-  const br = `brq${net.slice(0, 11)}`;
+  const br = bridgeOf(net);
   try {
     // os-vif: bridge created if missing, tap enslaved and up; the VM end gets the port's MAC
     await run('ip', ['-n', side.nodeNs, 'link', 'add', br, 'type', 'bridge']).catch(() => undefined);
@@ -249,65 +258,35 @@ class NucleonSide implements Side {
     // mkdtemp's 0700 would hide them and it would answer nobody
     chmodSync(this.dir, 0o755);
     this.node = await TestNode.create(this.nodeNs);
-    for (const argv of [
-      ['ip', 'link', 'add', 'nu-phys0', 'type', 'veth', 'peer', 'name', 'nu-ext0'],
-      ['ip', 'link', 'add', 'nu-vtep0', 'type', 'veth', 'peer', 'name', 'nu-vtep1'],
-      ['ip', 'addr', 'add', '172.31.253.1/24', 'dev', 'nu-vtep0'],
-      ['ip', 'link', 'set', 'nu-phys0', 'up'], ['ip', 'link', 'set', 'nu-ext0', 'up'],
-      ['ip', 'link', 'set', 'nu-vtep0', 'up'], ['ip', 'link', 'set', 'nu-vtep1', 'up'],
-    ]) await this.node.exec(argv);
-    const conf = join(this.dir, 'neutron.conf');
-    writeFileSync(conf, `[DEFAULT]\nhost = ${this.host}\ntransport_url = ${TRANSPORT}\nstate_path = ${this.state()}\n` +
-      `[agent]\nreport_interval = 30\n[oslo_concurrency]\nlock_path = ${this.dir}/lock\n`);
-    const lbIni = join(this.dir, 'linuxbridge_agent.ini');
-    writeFileSync(lbIni, `[linux_bridge]\nphysical_interface_mappings = physnet1:nu-phys0\n` +
-      `[vxlan]\nenable_vxlan = True\nlocal_ip = 172.31.253.1\nl2_population = False\n` +
-      `[securitygroup]\nenable_security_group = True\nfirewall_driver = iptables\n[agent]\npolling_interval = 2\n`);
+    await addUplinks(this.node);
+    // state_path <dir>/state = this.state(): where the bench finds dnsmasq's and haproxy's pid files
+    const conf = writeNeutronConf(this.dir, this.host);
+    const lbIni = writeLinuxbridgeIni(this.dir);
     // the harness's dhcp_agent.ini settings, as the Python node runs them
     const dhcpIni = join(this.dir, 'dhcp_agent.ini');
     writeFileSync(dhcpIni, `[DEFAULT]\ninterface_driver = linuxbridge\ndhcp_driver = neutron.agent.linux.dhcp.Dnsmasq\nenable_isolated_metadata = True\n`);
     this.lbFiles = [conf, lbIni];
     this.dhcpFiles = [conf, dhcpIni];
-    this.lb = this.node.spawnInside([process.execPath, join(REPO, 'dist/agents/linuxbridge/main.js'), ...this.lbFiles.flatMap((f) => ['--config-file', f])]);
+    this.lb = spawnAgent(this.node, 'linuxbridge', this.lbFiles);
     this.spawnDhcp();
-    const until = Date.now() + 30_000;
-    for (const p of [this.lb, this.dhcp!]) await this.waitLog(p, (j) => j['msg'] === 'registered with neutron-server', until, 'registration');
+    await waitRegistered([this.lb, this.dhcp!], { timeoutMs: 30_000, failed: () => this.failed(), checkAbort });
   }
 
   private spawnDhcp(): number {
     checkAbort();
     const launch = Date.now();
-    this.dhcp = this.node!.spawnInside([process.execPath, join(REPO, 'dist/agents/dhcp/main.js'), ...this.dhcpFiles.flatMap((f) => ['--config-file', f])]);
+    this.dhcp = spawnAgent(this.node!, 'dhcp', this.dhcpFiles);
     this.dhcpLogs.push(this.dhcp.log.lines);
     return launch;
-  }
-
-  private async waitLog(p: SpawnedProcess, pred: (j: Record<string, unknown>) => boolean, until: number, what: string): Promise<void> {
-    for (;;) {
-      checkAbort();
-      if (p.log.json.some(pred)) return;
-      const why = this.failed();
-      if (why) throw new Error(why);
-      if (Date.now() > until) throw new Error(`nucleon: no ${what} log line in time (last: ${p.log.lines.slice(-3).join(' | ')})`);
-      await sleep(50);
-    }
   }
 
   dhcpPid(): number | undefined { return this.dhcp?.pid; }
 
   failed(): string | undefined {
-    for (const [name, p] of [['linuxbridge', this.lb], ['dhcp', this.dhcp]] as const) {
-      const c = p?.child;
-      if (c && (c.exitCode !== null || c.signalCode !== null)) return `nucleon ${name} agent exited (${c.exitCode ?? c.signalCode}): ${p!.log.lines.slice(-5).join(' | ')}`;
-    }
-    return undefined;
+    return exitedWhy('nucleon linuxbridge agent', this.lb) ?? exitedWhy('nucleon dhcp agent', this.dhcp);
   }
 
-  async stopDhcp(): Promise<number> {
-    const t = Date.now();
-    await this.node!.stopProcess(this.dhcp!, STOP_GRACE_MS);
-    return Date.now() - t;
-  }
+  stopDhcp(): Promise<number> { return timedStop(this.node!, this.dhcp!, STOP_GRACE_MS); }
 
   async relaunch(): Promise<number> { return this.spawnDhcp(); }
 
@@ -315,14 +294,12 @@ class NucleonSide implements Side {
     // The start-up sync is served in slices; "sync complete" is written when the last is done.
     const j = this.dhcp?.log.json.find((l) => l['msg'] === 'sync complete');
     if (!j) return undefined;
-    const t = typeof j['time'] === 'number' ? j['time'] : Date.parse(String(j['time']));
-    return t - launch;
+    return logTime(j) - launch;
   }
 
   async teardown(): Promise<void> {
     for (const p of [this.dhcp, this.lb]) if (p) await this.node?.stopProcess(p, STOP_GRACE_MS);
-    const keep = process.env['NUCLEON_BENCH_LOG'];
-    if (keep) writeFileSync(keep, this.dhcpLogs.map((l) => l.join('\n')).join('\n') + '\n');
+    keepNucleonLog(this.dhcpLogs.map((l) => l.join('\n')));
     await this.node?.cleanup();
     this.node = undefined;
   }
@@ -339,44 +316,29 @@ class PythonSide implements Side {
   readonly nodeNs = `${prefix}-dpy`;
   readonly vmNs = `${prefix}-dvpy`;
   started = false;
-  readonly paths = pythonNodePaths(this.host);
-  private logOffset = 0;
+  private readonly dhcp = new PythonNodeAgent({ host: this.host, agent: 'dhcp', needs: ['linuxbridge'], graceMs: STOP_GRACE_MS, checkAbort });
 
-  state(): string { return join(this.paths.state, 'state'); }
+  state(): string { return join(this.dhcp.paths.state, 'state'); }
 
   async start(): Promise<void> {
     checkAbort();
     this.started = true;
-    await startPythonAgents({ host: this.host, launchFile: 'dhcp.launch', logs: this.paths.logs, failed: () => this.failed(), checkAbort });
+    await this.dhcp.start();
   }
 
-  dhcpPid(): number | undefined { return readPidFile(this.host, 'dhcp.pid'); }
-
-  failed(): string | undefined {
-    return pythonAgentsFailed(this.host, ['linuxbridge', 'dhcp'], this.paths.logs);
-  }
-
-  stopDhcp(): Promise<number> {
-    return stopPythonAgent({ host: this.host, agent: 'dhcp', nodeConf: this.paths.nodeConf, graceMs: STOP_GRACE_MS });
-  }
-
-  async relaunch(): Promise<number> {
-    const logFile = join(this.paths.logs, 'dhcp.log');
-    this.logOffset = existsSync(logFile) ? readFileSync(logFile).length : 0;
-    return relaunchPythonAgent(this.host, 'dhcp', checkAbort);
-  }
+  dhcpPid(): number | undefined { return this.dhcp.pid(); }
+  failed(): string | undefined { return this.dhcp.failed(); }
+  stopDhcp(): Promise<number> { return this.dhcp.stop(); }
+  relaunch(): Promise<number> { return this.dhcp.relaunch(); }
 
   syncMark(launch: number): number | undefined {
-    const logFile = join(this.paths.logs, 'dhcp.log');
-    if (!existsSync(logFile)) return undefined;
-    const m = PY_SYNC.exec(readFileSync(logFile).subarray(this.logOffset).toString('utf8'));
+    const m = PY_SYNC.exec(this.dhcp.logSinceRelaunch());
     return m ? osloLogTime(m) - launch : undefined;
   }
 
   async teardown(): Promise<void> {
     if (!this.started) return;
-    const down = harness(['down', '--python-agents-only'], this.host);
-    if ((await down.done) !== 0) console.error(`harness down failed: ${down.output.slice(-10).join(' | ')}`);
+    await pythonAgentsDown(this.host);
     this.started = false;
   }
 }
@@ -404,12 +366,7 @@ async function runSide(side: Side, r: SideResult, deadline: number): Promise<voi
   // as after a reboot: no dnsmasq, no haproxy, no qdhcp namespace
   stopNetworkDaemons(side.state(), all);
   await sleep(500);
-  for (const n of all) {
-    const ns = `qdhcp-${n}`;
-    const pids = await run('ip', ['netns', 'pids', ns]).then((o) => o.stdout.split('\n').filter(Boolean).map(Number), () => [] as number[]);
-    for (const p of pids) { try { process.kill(p, 'SIGKILL'); } catch { /* gone */ } }
-    await run('ip', ['netns', 'del', ns]).catch(() => undefined);
-  }
+  await deleteDhcpNamespaces(all);
   const launch = await side.relaunch();
   const done = await waitDnsmasq(side, all, until(150_000), (t) => { r.firstMs = t - launch; });
   r.served = done.served;
@@ -430,7 +387,7 @@ async function runSide(side: Side, r: SideResult, deadline: number): Promise<voi
   // port -> lease, on the first network (served again by the start-up sync)
   await waitDhcpPortActive(leaseNet, until(60_000));
   for (let i = 0; i < LEASE_RUNS; i++) {
-    try { r.lease.push(await leaseRun(side, leaseNet, until(40_000))); } catch (e) { if (aborted) throw e; r.errors.push(`lease run ${i + 1}: ${e instanceof Error ? e.message : String(e)}`); }
+    try { r.lease.push(await leaseRun(side, leaseNet, until(40_000))); } catch (e) { if (abort.aborted) throw e; r.errors.push(`lease run ${i + 1}: ${e instanceof Error ? e.message : String(e)}`); }
     await sleep(1000);
   }
 }
@@ -443,12 +400,7 @@ async function teardownSide(side: Side): Promise<void> {
   const nets = [...servedBy(side)];
   await side.teardown().catch((e: unknown) => console.error(`${side.label} teardown: ${String(e)}`));
   stopNetworkDaemons(side.state(), nets);
-  for (const n of nets) {
-    const ns = `qdhcp-${n}`;
-    const pids = await run('ip', ['netns', 'pids', ns]).then((o) => o.stdout.split('\n').filter(Boolean).map(Number), () => [] as number[]);
-    for (const p of pids) { try { process.kill(p, 'SIGKILL'); } catch { /* gone */ } }
-    await run('ip', ['netns', 'del', ns]).catch(() => undefined);
-  }
+  await deleteDhcpNamespaces(nets);
   if (vmNamespaces.delete(side.vmNs)) await run('ip', ['netns', 'del', side.vmNs]).catch(() => undefined);
   await deleteAgentRows([side.host]);
 }
@@ -462,27 +414,18 @@ function servedBy(side: Side): Set<string> {
 }
 
 // ------------------------------------------------------------------ report
-const sec = (ms?: number) => (ms === undefined ? '-' : `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`);
-const mb = (kb?: number) => (kb === undefined ? '-' : `${(kb / 1024).toFixed(1)} MiB`);
-function ratio(py?: number, nu?: number): string {
-  if (py === undefined || !nu) return '-';
-  const x = py / nu;
-  return `${x.toFixed(x < 10 ? 1 : 0)}x`;
-}
-
 function report(nu: SideResult, py: SideResult): void {
-  const rows: string[][] = [];
-  const add = (label: string, n?: number, p?: number, fmt = sec) => rows.push([label, fmt(n), fmt(p), ratio(p, n)]);
-  add(`port create -> lease (median of ${LEASE_RUNS})`, median(nu.lease), median(py.lease));
-  rows.push(['  runs', nu.lease.map((v) => (v / 1000).toFixed(2)).join(', ') || '-', py.lease.map((v) => (v / 1000).toFixed(2)).join(', ') || '-', '']);
-  add(`start-up: first of ${N + 1} dnsmasq up`, nu.firstMs, py.firstMs);
-  add(`start-up: all ${N + 1} dnsmasq up`, nu.startupMs, py.startupMs);
-  add('start-up: agent\'s "sync done" mark', nu.syncLogMs, py.syncLogMs);
-  add(`RSS agent tree, ${N + 1} networks`, nu.rss?.rssKb, py.rss?.rssKb, mb);
-  rows.push(['  processes in the tree', String(nu.rss?.procs ?? '-'), String(py.rss?.procs ?? '-'), '']);
-  add('RSS dnsmasq per network (median)', nu.dnsmasqKb, py.dnsmasqKb, mb);
-  add('RSS haproxy per network (median)', nu.haproxyKb, py.haproxyKb, mb);
-  console.log(formatTable(['dhcp agent', 'nucleon', 'python', 'python/nucleon'], rows));
+  const t = new SideBySideTable();
+  t.add(`port create -> lease (median of ${LEASE_RUNS})`, median(nu.lease), median(py.lease));
+  t.text('  runs', runsText(nu.lease), runsText(py.lease));
+  t.add(`start-up: first of ${N + 1} dnsmasq up`, nu.firstMs, py.firstMs);
+  t.add(`start-up: all ${N + 1} dnsmasq up`, nu.startupMs, py.startupMs);
+  t.add('start-up: agent\'s "sync done" mark', nu.syncLogMs, py.syncLogMs);
+  t.add(`RSS agent tree, ${N + 1} networks`, nu.rss?.rssKb, py.rss?.rssKb, mb);
+  t.text('  processes in the tree', String(nu.rss?.procs ?? '-'), String(py.rss?.procs ?? '-'));
+  t.add('RSS dnsmasq per network (median)', nu.dnsmasqKb, py.dnsmasqKb, mb);
+  t.add('RSS haproxy per network (median)', nu.haproxyKb, py.haproxyKb, mb);
+  t.print('dhcp agent');
   console.log([
     `port->lease: from POST /ports to udhcpc bound with the port's IP (VM plugged as soon as the port exists; DISCOVER every 1 s);`,
     `  port_security_enabled=false, VXLAN network, one DHCP subnet, network scheduled to the side's DHCP agent explicitly.`,
@@ -491,76 +434,36 @@ function report(nu: SideResult, py: SideResult): void {
     `  "sync done": nucleon = its "sync complete" log line (last slice of the start-up sync), python = "Synchronizing state complete".`,
     `RSS: VmRSS of the DHCP agent + descendants + its process group (python: privsep daemons) without dnsmasq/haproxy,`,
     `  ${SETTLE_MS / 1000} s after the start-up sync; dnsmasq/haproxy: median VmRSS of one per network (enable_isolated_metadata on both sides).`,
-    `1-min load average at the start of each side: nucleon ${nu.load?.toFixed(1) ?? '-'}, python ${py.load?.toFixed(1) ?? '-'} (${cpus().length} CPUs).`,
+    `1-min load average at the start of each side: ${loadText(nu.load, py.load)}.`,
   ].join('\n'));
-  for (const [label, r] of [['nucleon', nu], ['python', py]] as const) {
+  printOutcomes(nu, py, (label, r) => {
     for (const [when, stray] of [['after the first serve', r.strayFirst], ['after the start-up sync', r.strayAfter]] as const) {
       if (stray && stray.length > 0) console.log(`${label} WARNING: ${stray.length} dnsmasq not in their qdhcp namespace ${when} (they answer nobody): ${stray.join(' ')}`);
     }
-    for (const e of r.errors) console.log(`${label} FAILED: ${e}`);
-  }
+  });
 }
 
 // ------------------------------------------------------------------ main
 async function main(): Promise<void> {
-  const started = Date.now();
-  const deadline = started + WATCHDOG_MS - CLEANUP_RESERVE_MS;
-  for (const f of ['dist/agents/linuxbridge/main.js', 'dist/agents/dhcp/main.js']) if (!existsSync(join(REPO, f))) throw new Error(`${f} missing: npm run build`);
-  await agents(['none']).catch((e: unknown) => { throw new Error(`neutron-server API ${API} not reachable (test/harness/neutron-server.sh up): ${String(e)}`); });
+  await preflight(['dist/agents/linuxbridge/main.js', 'dist/agents/dhcp/main.js']);
   const nuSide = new NucleonSide();
   const pySide = new PythonSide();
   const nu: SideResult = { lease: [], errors: [] };
   const py: SideResult = { lease: [], errors: [] };
-  let reported = false;
-  const printReport = () => { if (!reported) { reported = true; report(nu, py); } };
-  let cleaning: Promise<void> | undefined;
-  const cleanup = () => (cleaning ??= (async () => {
-    for (const side of [nuSide, pySide] as Side[]) await teardownSide(side).catch((e: unknown) => console.error(`${side.label} cleanup: ${String(e)}`));
-    nuSide.removeDir();
-    if (createdPorts.size > 0 || createdNetworks.size > 0) console.error(`left behind: ports ${[...createdPorts].join(' ') || '-'} networks ${[...createdNetworks].join(' ') || '-'}`);
-  })());
-  const abort = (why: string) => {
-    if (aborted !== undefined) return;
-    aborted = why;
-    console.error(`${why}: winding down and cleaning up`);
-    setTimeout(() => {
-      console.error('the run did not wind down: cleaning up from outside');
-      printReport();
-      void cleanup().finally(() => process.exit(1));
-    }, WIND_DOWN_MS).unref();
-  };
-  const watchdog = setTimeout(() => abort(`watchdog after ${WATCHDOG_MS / 1000} s`), WATCHDOG_MS);
-  process.on('SIGINT', () => abort('interrupted'));
-  process.on('SIGTERM', () => abort('terminated'));
-  let pyFailed = false;
-  try {
-    console.log(`nucleon: netns/host ${nuSide.host}; Python: netns/host ${pySide.host}; bench VMs ${nuSide.vmNs}, ${pySide.vmNs}`);
-    // NUCLEON_BENCH_ONLY=nucleon|python: one side only
-    const only = process.env['NUCLEON_BENCH_ONLY'];
-    for (const [side, r] of [[nuSide, nu], [pySide, py]] as const) {
-      if (only && only !== side.label) continue;
-      if (aborted !== undefined) break;
-      try {
-        await runSide(side, r, deadline);
-      } catch (e) {
-        r.errors.push(e instanceof Error ? e.message : String(e));
-        if (side === pySide) pyFailed = true;
-      }
-      await teardownSide(side);
-    }
-    printReport();
-  } finally {
-    if (aborted !== undefined) { printReport(); process.exitCode = 1; }
-    await cleanup();
-    clearTimeout(watchdog);
-    const logs = pythonNodePaths(pySide.host).logs;
-    if (!pyFailed && py.errors.length === 0) rmSync(logs, { recursive: true, force: true });
-    else console.error(`Python agent logs: ${logs}`);
-    console.log(`dhcp bench done in ${((Date.now() - started) / 1000).toFixed(0)} s (cleaned up)`);
-  }
+  await runBenchMain<Side, SideResult>({
+    name: 'dhcp', abort, watchdogMs: WATCHDOG_MS, cleanupReserveMs: CLEANUP_RESERVE_MS, windDownMs: WIND_DOWN_MS,
+    nucleon: { side: nuSide, result: nu },
+    python: { side: pySide, result: py },
+    header: `nucleon: netns/host ${nuSide.host}; Python: netns/host ${pySide.host}; bench VMs ${nuSide.vmNs}, ${pySide.vmNs}`,
+    runSide,
+    teardownSide,
+    cleanup: async () => {
+      for (const side of [nuSide, pySide] as Side[]) await teardownSide(side).catch((e: unknown) => console.error(`${side.label} cleanup: ${String(e)}`));
+      nuSide.removeDir();
+      if (createdPorts.size > 0 || createdNetworks.size > 0) console.error(`left behind: ports ${[...createdPorts].join(' ') || '-'} networks ${[...createdNetworks].join(' ') || '-'}`);
+    },
+    report: () => report(nu, py),
+  });
 }
 
-main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.stack ?? err.message : String(err));
-  process.exitCode = 1;
-});
+runMain(main);

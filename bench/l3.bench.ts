@@ -59,17 +59,23 @@
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { TestNode, type SpawnedProcess } from '../test/harness/node-netns.js';
 import { runPrefix } from '../test/harness/names.js';
-import { API, ApiError, api, apiDelete, agents, deleteAgentRows, TRANSPORT } from './lib/api.js';
-import { harness, pythonNodePaths, readPidFile, REPO } from './lib/harness.js';
-import { osloLogTime, pythonAgentsFailed, relaunchPythonAgent, startPythonAgents, stopPythonAgent } from './lib/python-node.js';
+import { AbortFlag } from './lib/abort.js';
+import { ApiError, api, apiDelete, agents, deleteAgentRows } from './lib/api.js';
+import { preflight, runBenchMain, runMain } from './lib/bench-main.js';
+import {
+  addUplinks, exitedWhy, keepNucleonLog, logTime, spawnAgent, timedStop, waitRegistered, writeLinuxbridgeIni, writeNeutronConf,
+} from './lib/nucleon-node.js';
+import { osloLogTime, pythonAgentsDown, PythonNodeAgent } from './lib/python-node.js';
 import { pidAlive, vmRssKb } from './lib/proc.js';
-import { formatTable, mapLimit, median, sleep } from './lib/util.js';
+import { loadText, mb, printOutcomes, ratio, runsText, sec, SideBySideTable } from './lib/report.js';
+import { mapLimit, median, sleep } from './lib/util.js';
+import { bridgeOf, tapOf } from './lib/vif.js';
 import { agentTreeRssNoProxy, deleteRouterNamespaces, Pinger, pingOnce, plugStaticVm, routerHaproxyPid, routerStage, stopAllProxies, stopRouterProxies } from './lib/l3.js';
 
 const run = promisify(execFile);
@@ -149,8 +155,9 @@ const routerNets: Array<{ net: string; subnet: string }> = [];
 const vmNamespaces = new Set<string>();
 /** every router given to a side in this run (kept past deletion, for leftovers) */
 const sideRouters = new Map<string, Set<string>>();
-let aborted: string | undefined;
-function checkAbort(): void { if (aborted !== undefined) throw new Error(`aborted (${aborted})`); }
+/** Set by SIGINT/SIGTERM/watchdog (runBenchMain): every loop and every step that creates something checks it. */
+const abort = new AbortFlag();
+const checkAbort = abort.check;
 const routersOf = (side: Side) => { let s = sideRouters.get(side.label); if (!s) sideRouters.set(side.label, (s = new Set())); return s; };
 const msg = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
@@ -352,64 +359,34 @@ class NucleonSide implements Side {
   async start(physnet: string | undefined): Promise<void> {
     checkAbort();
     this.node = await TestNode.create(this.nodeNs);
-    for (const argv of [
-      ['ip', 'link', 'add', 'nu-phys0', 'type', 'veth', 'peer', 'name', this.extDev],
-      ['ip', 'link', 'add', 'nu-vtep0', 'type', 'veth', 'peer', 'name', 'nu-vtep1'],
-      ['ip', 'addr', 'add', '172.31.253.1/24', 'dev', 'nu-vtep0'],
-      ['ip', 'link', 'set', 'nu-phys0', 'up'], ['ip', 'link', 'set', this.extDev, 'up'],
-      ['ip', 'link', 'set', 'nu-vtep0', 'up'], ['ip', 'link', 'set', 'nu-vtep1', 'up'],
-    ]) await this.node.exec(argv);
-    const conf = join(this.dir, 'neutron.conf');
-    writeFileSync(conf, `[DEFAULT]\nhost = ${this.host}\ntransport_url = ${TRANSPORT}\nstate_path = ${this.state()}\n` +
-      `[agent]\nreport_interval = 30\n[oslo_concurrency]\nlock_path = ${this.dir}/lock\n`);
-    const lbIni = join(this.dir, 'linuxbridge_agent.ini');
-    writeFileSync(lbIni, `[linux_bridge]\nphysical_interface_mappings = ${physnet ?? 'physnet1'}:nu-phys0\n` +
-      `[vxlan]\nenable_vxlan = True\nlocal_ip = 172.31.253.1\nl2_population = False\n` +
-      `[securitygroup]\nenable_security_group = True\nfirewall_driver = iptables\n[agent]\npolling_interval = 2\n`);
+    await addUplinks(this.node, this.extDev);
+    // state_path <dir>/state = this.state(): where the bench finds the routers' haproxy pid files
+    const conf = writeNeutronConf(this.dir, this.host);
+    const lbIni = writeLinuxbridgeIni(this.dir, physnet);
     // the harness's l3_agent.ini, as the Python node runs it
     const l3Ini = join(this.dir, 'l3_agent.ini');
     writeFileSync(l3Ini, `[DEFAULT]\ninterface_driver = linuxbridge\nagent_mode = legacy\n`);
     this.lbFiles = [conf, lbIni];
     this.l3Files = [conf, l3Ini];
-    this.lb = this.node.spawnInside([process.execPath, join(REPO, 'dist/agents/linuxbridge/main.js'), ...this.lbFiles.flatMap((f) => ['--config-file', f])]);
+    this.lb = spawnAgent(this.node, 'linuxbridge', this.lbFiles);
     this.spawnL3();
-    const until = Date.now() + 30_000;
-    for (const p of [this.lb, this.l3!]) await this.waitLog(p, (j) => j['msg'] === 'registered with neutron-server', until, 'registration');
+    await waitRegistered([this.lb, this.l3!], { timeoutMs: 30_000, failed: () => this.failed(), checkAbort });
   }
 
   private spawnL3(): number {
     checkAbort();
     const launch = Date.now();
-    this.l3 = this.node!.spawnInside([process.execPath, join(REPO, 'dist/agents/l3/main.js'), ...this.l3Files.flatMap((f) => ['--config-file', f])]);
+    this.l3 = spawnAgent(this.node!, 'l3', this.l3Files);
     return launch;
-  }
-
-  private async waitLog(p: SpawnedProcess, pred: (j: Record<string, unknown>) => boolean, until: number, what: string): Promise<void> {
-    for (;;) {
-      checkAbort();
-      if (p.log.json.some(pred)) return;
-      const why = this.failed();
-      if (why) throw new Error(why);
-      if (Date.now() > until) throw new Error(`nucleon: no ${what} log line in time (last: ${p.log.lines.slice(-3).join(' | ')})`);
-      await sleep(50);
-    }
   }
 
   l3Pid(): number | undefined { return this.l3?.pid; }
 
   failed(): string | undefined {
-    for (const [name, p] of [['linuxbridge', this.lb], ['l3', this.l3]] as const) {
-      const c = p?.child;
-      if (c && (c.exitCode !== null || c.signalCode !== null)) return `nucleon ${name} agent exited (${c.exitCode ?? c.signalCode}): ${p!.log.lines.slice(-5).join(' | ')}`;
-    }
-    return undefined;
+    return exitedWhy('nucleon linuxbridge agent', this.lb) ?? exitedWhy('nucleon l3 agent', this.l3);
   }
 
-  async stopL3(): Promise<number> {
-    const t = Date.now();
-    await this.node!.stopProcess(this.l3!, STOP_GRACE_MS);
-    return Date.now() - t;
-  }
+  stopL3(): Promise<number> { return timedStop(this.node!, this.l3!, STOP_GRACE_MS); }
 
   async relaunchL3(): Promise<number> { return this.spawnL3(); }
 
@@ -419,15 +396,14 @@ class NucleonSide implements Side {
     for (const j of this.l3?.log.json ?? []) {
       if (j['msg'] !== 'router served' || !want.has(String(j['router_id']))) continue;
       want.delete(String(j['router_id']));
-      last = Math.max(last, typeof j['time'] === 'number' ? j['time'] : Date.parse(String(j['time'])));
+      last = Math.max(last, logTime(j));
     }
     return want.size === 0 ? last - launch : undefined;
   }
 
   async teardown(): Promise<void> {
     for (const p of [this.l3, this.lb]) if (p) await this.node?.stopProcess(p, STOP_GRACE_MS);
-    const keep = process.env['NUCLEON_BENCH_LOG'];
-    if (keep && this.l3) writeFileSync(keep, this.l3.log.lines.join('\n') + '\n');
+    if (this.l3) keepNucleonLog(this.l3.log.lines);
     await this.node?.cleanup();
     this.node = undefined;
   }
@@ -447,40 +423,26 @@ class PythonSide implements Side {
   readonly extDev = 'py-ext0';
   readonly physDev = 'py-phys0';
   started = false;
-  readonly paths = pythonNodePaths(this.host);
-  private logOffset = 0;
+  private readonly l3 = new PythonNodeAgent({ host: this.host, agent: 'l3', needs: ['linuxbridge'], graceMs: STOP_GRACE_MS, checkAbort });
 
   physnets(): string[] { return ['physnet1']; }
-  state(): string { return join(this.paths.state, 'state'); }
+  state(): string { return join(this.l3.paths.state, 'state'); }
 
   async start(): Promise<void> {
     checkAbort();
     this.started = true;
-    await startPythonAgents({ host: this.host, launchFile: 'l3.launch', logs: this.paths.logs, failed: () => this.failed(), checkAbort });
+    await this.l3.start();
   }
 
-  l3Pid(): number | undefined { return readPidFile(this.host, 'l3.pid'); }
-
-  failed(): string | undefined {
-    return pythonAgentsFailed(this.host, ['linuxbridge', 'l3'], this.paths.logs);
-  }
-
-  stopL3(): Promise<number> {
-    return stopPythonAgent({ host: this.host, agent: 'l3', nodeConf: this.paths.nodeConf, graceMs: STOP_GRACE_MS });
-  }
-
-  async relaunchL3(): Promise<number> {
-    const logFile = join(this.paths.logs, 'l3.log');
-    this.logOffset = existsSync(logFile) ? readFileSync(logFile).length : 0;
-    return relaunchPythonAgent(this.host, 'l3', checkAbort);
-  }
+  l3Pid(): number | undefined { return this.l3.pid(); }
+  failed(): string | undefined { return this.l3.failed(); }
+  stopL3(): Promise<number> { return this.l3.stop(); }
+  relaunchL3(): Promise<number> { return this.l3.relaunch(); }
 
   syncMark(launch: number, ids: string[]): number | undefined {
-    const logFile = join(this.paths.logs, 'l3.log');
-    if (!existsSync(logFile)) return undefined;
     const want = new Set(ids);
     let last = 0;
-    for (const l of readFileSync(logFile).subarray(this.logOffset).toString('utf8').split('\n')) {
+    for (const l of this.l3.logSinceRelaunch().split('\n')) {
       const m = PY_DONE.exec(l);
       if (!m || !want.has(m[8]!)) continue;
       want.delete(m[8]!);
@@ -495,11 +457,7 @@ class PythonSide implements Side {
     // short-lived children come and go, and can stop half-way when one has just exited.
     const pid = this.l3Pid();
     if (pid !== undefined && pidAlive(pid)) await this.stopL3().catch((e: unknown) => console.error(`python l3 stop: ${msg(e)}`));
-    for (let attempt = 1; attempt <= 2; attempt++) {
-      const down = harness(['down', '--python-agents-only'], this.host);
-      if ((await down.done) === 0) { this.started = false; return; }
-      console.error(`harness down failed (attempt ${attempt}): ${down.output.slice(-10).join(' | ')}`);
-    }
+    if (await pythonAgentsDown(this.host, 2)) this.started = false;
   }
 }
 
@@ -520,7 +478,7 @@ async function runSide(side: Side, r: SideResult, deadline: number): Promise<voi
   const extDev = ext.kind === 'vxlan' ? 'l3x-ext' : side.extDev;
   if (ext.kind === 'vxlan') {
     // os-vif style: the bridge created if missing, our end enslaved and up
-    const br = `brq${ext.id.slice(0, 11)}`;
+    const br = bridgeOf(ext.id);
     await run('ip', ['-n', side.nodeNs, 'link', 'add', 'l3x-phys', 'type', 'veth', 'peer', 'name', extDev]);
     await run('ip', ['-n', side.nodeNs, 'link', 'add', br, 'type', 'bridge']).catch(() => undefined);
     await run('ip', ['-n', side.nodeNs, 'link', 'set', br, 'up']);
@@ -553,7 +511,7 @@ async function runSide(side: Side, r: SideResult, deadline: number): Promise<voi
       await run('ip', ['-n', side.vmNs, 'neigh', 'flush', 'all']);
       r.ifaceAdd.push(await timeToFirstReply(side, side.vmNs, EXT_IP, () => addInterface(router.id, t.subnet), until(30_000)));
     } catch (e) {
-      if (aborted || side.failed()) throw e;
+      if (abort.aborted || side.failed()) throw e;
       r.errors.push(`interface add run ${i + 1}: ${msg(e)} (later runs skipped)`);
       break;
     }
@@ -573,7 +531,7 @@ async function runSide(side: Side, r: SideResult, deadline: number): Promise<voi
       await run('ip', ['-n', side.nodeNs, 'neigh', 'flush', 'dev', extDev]);
       r.fipAssoc.push(await timeToFirstReply(side, side.nodeNs, fip, () => api(`/floatingips/${f.floatingip.id}`, 'PUT', { floatingip: { port_id: p.port.id } }), until(30_000)));
     } catch (e) {
-      if (aborted || side.failed()) throw e;
+      if (abort.aborted || side.failed()) throw e;
       r.errors.push(`floating IP run ${i + 1}: ${msg(e)} (later runs skipped)`);
       break;
     }
@@ -581,7 +539,7 @@ async function runSide(side: Side, r: SideResult, deadline: number): Promise<voi
   // this router, its VM and network go before the start-up measurement
   if (await apiDelete(`/floatingips/${f.floatingip.id}`)) createdFips.delete(f.floatingip.id);
   await deleteRouter(router.id);
-  await run('ip', ['-n', side.nodeNs, 'link', 'del', `tap${p.port.id.slice(0, 11)}`]).catch(() => undefined);
+  await run('ip', ['-n', side.nodeNs, 'link', 'del', tapOf(p.port.id)]).catch(() => undefined);
   if (vmNamespaces.delete(side.vmNs)) await run('ip', ['netns', 'del', side.vmNs]).catch(() => undefined);
   if (await apiDelete(`/ports/${p.port.id}`)) createdPorts.delete(p.port.id);
 
@@ -644,32 +602,22 @@ async function teardownSide(side: Side): Promise<void> {
 }
 
 // ------------------------------------------------------------------ report
-const sec = (ms?: number) => (ms === undefined ? '-' : `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`);
-const mb = (kb?: number) => (kb === undefined ? '-' : `${(kb / 1024).toFixed(1)} MiB`);
-function ratio(py?: number, nu?: number): string {
-  if (py === undefined || !nu) return '-';
-  const x = py / nu;
-  return `${x.toFixed(x < 10 ? 1 : 0)}x`;
-}
-
 function report(nu: SideResult, py: SideResult): void {
-  const rows: string[][] = [];
-  const add = (label: string, n?: number, p?: number, fmt = sec) => rows.push([label, fmt(n), fmt(p), ratio(p, n)]);
-  const runs = (v: number[]) => v.map((x) => (x / 1000).toFixed(2)).join(', ') || '-';
-  add(`interface add -> VM pings external (median of ${RUNS})`, median(nu.ifaceAdd), median(py.ifaceAdd));
-  rows.push(['  runs', runs(nu.ifaceAdd), runs(py.ifaceAdd), '']);
-  add(`FIP associate -> external pings FIP (median of ${RUNS})`, median(nu.fipAssoc), median(py.fipAssoc));
-  rows.push(['  runs', runs(nu.fipAssoc), runs(py.fipAssoc), '']);
-  add(`start-up, ${N} routers: first ready`, nu.firstMs, py.firstMs);
+  const t = new SideBySideTable();
+  t.add(`interface add -> VM pings external (median of ${RUNS})`, median(nu.ifaceAdd), median(py.ifaceAdd));
+  t.text('  runs', runsText(nu.ifaceAdd), runsText(py.ifaceAdd));
+  t.add(`FIP associate -> external pings FIP (median of ${RUNS})`, median(nu.fipAssoc), median(py.fipAssoc));
+  t.text('  runs', runsText(nu.fipAssoc), runsText(py.fipAssoc));
+  t.add(`start-up, ${N} routers: first ready`, nu.firstMs, py.firstMs);
   const allReady = (x: SideResult) => (x.startupMs !== undefined ? sec(x.startupMs) : x.startupAtLeastMs !== undefined ? `> ${sec(x.startupAtLeastMs)} (${x.ready ?? 0}/${N})` : '-');
-  rows.push([`start-up, ${N} routers: all ready (qg- addr + SNAT)`, allReady(nu), allReady(py),
-    nu.startupMs !== undefined && py.startupMs === undefined && py.startupAtLeastMs !== undefined ? `>${ratio(py.startupAtLeastMs, nu.startupMs)}` : ratio(py.startupMs, nu.startupMs)]);
-  add(`start-up: agent's own "served" mark`, nu.syncLogMs, py.syncLogMs);
-  add(`RSS L3 agent tree, ${N} routers`, nu.rss?.rssKb, py.rss?.rssKb, mb);
-  rows.push(['  processes in the tree', String(nu.rss?.procs ?? '-'), String(py.rss?.procs ?? '-'), '']);
-  add('RSS haproxy per router (median)', nu.haproxyKb, py.haproxyKb, mb);
-  rows.push(['  haproxy processes', String(nu.haproxies ?? '-'), String(py.haproxies ?? '-'), '']);
-  console.log(formatTable(['l3 agent', 'nucleon', 'python', 'python/nucleon'], rows));
+  t.text(`start-up, ${N} routers: all ready (qg- addr + SNAT)`, allReady(nu), allReady(py),
+    nu.startupMs !== undefined && py.startupMs === undefined && py.startupAtLeastMs !== undefined ? `>${ratio(py.startupAtLeastMs, nu.startupMs)}` : ratio(py.startupMs, nu.startupMs));
+  t.add(`start-up: agent's own "served" mark`, nu.syncLogMs, py.syncLogMs);
+  t.add(`RSS L3 agent tree, ${N} routers`, nu.rss?.rssKb, py.rss?.rssKb, mb);
+  t.text('  processes in the tree', String(nu.rss?.procs ?? '-'), String(py.rss?.procs ?? '-'));
+  t.add('RSS haproxy per router (median)', nu.haproxyKb, py.haproxyKb, mb);
+  t.text('  haproxy processes', String(nu.haproxies ?? '-'), String(py.haproxies ?? '-'));
+  t.print('l3 agent');
   console.log([
     `interface add: from PUT add_router_interface to the first reply (ping -D every ${POLL_MS} ms, RTT <= 1 s) VM ${VM_IP} -> ${EXT_IP}`,
     `  through SNAT; includes the L2 agent enslaving the router's tap (polling_interval 2 on both sides).`,
@@ -684,76 +632,38 @@ function report(nu: SideResult, py: SideResult): void {
     `  after the start-up sync; haproxy (metadata proxy, one per router on both sides) apart. Processes: nucleon`,
     `  ${nu.rss?.names ?? '-'}; python ${py.rss?.names ?? '-'}.`,
     `external network: nucleon ${nu.extKind ?? '-'}, python ${py.extKind ?? '-'}; 1-min load average at the start of each side:` +
-      ` nucleon ${nu.load?.toFixed(1) ?? '-'}, python ${py.load?.toFixed(1) ?? '-'} (${cpus().length} CPUs).`,
+      ` ${loadText(nu.load, py.load)}.`,
   ].join('\n'));
-  for (const [label, r] of [['nucleon', nu], ['python', py]] as const) for (const e of r.errors) console.log(`${label} FAILED: ${e}`);
+  printOutcomes(nu, py);
 }
 
 // ------------------------------------------------------------------ main
 async function main(): Promise<void> {
-  const started = Date.now();
-  const deadline = started + WATCHDOG_MS - CLEANUP_RESERVE_MS;
-  for (const f of ['dist/agents/linuxbridge/main.js', 'dist/agents/l3/main.js']) if (!existsSync(join(REPO, f))) throw new Error(`${f} missing: npm run build`);
-  await agents(['none']).catch((e: unknown) => { throw new Error(`neutron-server API ${API} not reachable (test/harness/neutron-server.sh up): ${String(e)}`); });
+  await preflight(['dist/agents/linuxbridge/main.js', 'dist/agents/l3/main.js']);
   const nuSide = new NucleonSide();
   const pySide = new PythonSide();
   const nu: SideResult = { ifaceAdd: [], fipAssoc: [], errors: [] };
   const py: SideResult = { ifaceAdd: [], fipAssoc: [], errors: [] };
-  let reported = false;
-  const printReport = () => { if (!reported) { reported = true; report(nu, py); } };
-  let cleaning: Promise<void> | undefined;
-  const cleanup = () => (cleaning ??= (async () => {
-    for (const side of [nuSide, pySide] as Side[]) await teardownSide(side).catch((e: unknown) => console.error(`${side.label} cleanup: ${msg(e)}`));
-    await deleteSharedNetworks().catch((e: unknown) => console.error(`network cleanup: ${msg(e)}`));
-    nuSide.removeDir();
-    if (quotaSet && (await apiDelete(`/quotas/${PROJECT}`))) quotaSet = false;
-    if (createdFips.size + createdRouters.size + createdPorts.size + createdNetworks.length + sharedNetworks.length > 0) {
-      console.error(`left behind: floating IPs ${[...createdFips].join(' ') || '-'} routers ${[...createdRouters.keys()].join(' ') || '-'} ` +
-        `ports ${[...createdPorts].join(' ') || '-'} networks ${[...createdNetworks, ...sharedNetworks].join(' ') || '-'}`);
-    }
-  })());
-  const abort = (why: string) => {
-    if (aborted !== undefined) return;
-    aborted = why;
-    console.error(`${why}: winding down and cleaning up`);
-    setTimeout(() => {
-      console.error('the run did not wind down: cleaning up from outside');
-      printReport();
-      void cleanup().finally(() => process.exit(1));
-    }, WIND_DOWN_MS).unref();
-  };
-  const watchdog = setTimeout(() => abort(`watchdog after ${WATCHDOG_MS / 1000} s`), WATCHDOG_MS);
-  process.on('SIGINT', () => abort('interrupted'));
-  process.on('SIGTERM', () => abort('terminated'));
-  let pyFailed = false;
-  try {
-    console.log(`nucleon: netns/host ${nuSide.host}; Python: netns/host ${pySide.host}; VMs ${nuSide.vmNs}, ${pySide.vmNs}`);
-    // NUCLEON_BENCH_ONLY=nucleon|python: one side only
-    const only = process.env['NUCLEON_BENCH_ONLY'];
-    for (const [side, r] of [[nuSide, nu], [pySide, py]] as const) {
-      if (only && only !== side.label) continue;
-      if (aborted !== undefined) break;
-      try {
-        await runSide(side, r, side === nuSide && !only ? Math.min(deadline, Date.now() + NUCLEON_SHARE_MS) : deadline);
-      } catch (e) {
-        r.errors.push(msg(e));
-        if (side === pySide) pyFailed = true;
+  await runBenchMain<Side, SideResult>({
+    name: 'l3', abort, watchdogMs: WATCHDOG_MS, cleanupReserveMs: CLEANUP_RESERVE_MS, windDownMs: WIND_DOWN_MS,
+    nucleon: { side: nuSide, result: nu },
+    python: { side: pySide, result: py },
+    header: `nucleon: netns/host ${nuSide.host}; Python: netns/host ${pySide.host}; VMs ${nuSide.vmNs}, ${pySide.vmNs}`,
+    nucleonShareMs: NUCLEON_SHARE_MS,
+    runSide,
+    teardownSide,
+    cleanup: async () => {
+      for (const side of [nuSide, pySide] as Side[]) await teardownSide(side).catch((e: unknown) => console.error(`${side.label} cleanup: ${msg(e)}`));
+      await deleteSharedNetworks().catch((e: unknown) => console.error(`network cleanup: ${msg(e)}`));
+      nuSide.removeDir();
+      if (quotaSet && (await apiDelete(`/quotas/${PROJECT}`))) quotaSet = false;
+      if (createdFips.size + createdRouters.size + createdPorts.size + createdNetworks.length + sharedNetworks.length > 0) {
+        console.error(`left behind: floating IPs ${[...createdFips].join(' ') || '-'} routers ${[...createdRouters.keys()].join(' ') || '-'} ` +
+          `ports ${[...createdPorts].join(' ') || '-'} networks ${[...createdNetworks, ...sharedNetworks].join(' ') || '-'}`);
       }
-      await teardownSide(side);
-    }
-    printReport();
-  } finally {
-    if (aborted !== undefined) { printReport(); process.exitCode = 1; }
-    await cleanup();
-    clearTimeout(watchdog);
-    const logs = pythonNodePaths(pySide.host).logs;
-    if (!pyFailed && py.errors.length === 0) rmSync(logs, { recursive: true, force: true });
-    else console.error(`Python agent logs: ${logs}`);
-    console.log(`l3 bench done in ${((Date.now() - started) / 1000).toFixed(0)} s (cleaned up)`);
-  }
+    },
+    report: () => report(nu, py),
+  });
 }
 
-main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.stack ?? err.message : String(err));
-  process.exitCode = 1;
-});
+runMain(main);

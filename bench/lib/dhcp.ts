@@ -6,10 +6,10 @@
  */
 import { execFile } from 'node:child_process';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { readFileSync, readlinkSync, statSync } from 'node:fs';
+import { readlinkSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cmdline, pidAlive, processTree, vmRssKb } from './proc.js';
+import { cmdline, livePid, processTree, vmRssKb } from './proc.js';
 
 /**
  * One udhcpc run in `netns` on `dev`: DISCOVER every second, at most `tries` times.
@@ -36,14 +36,6 @@ export async function udhcpcLease(netns: string, dev: string, tries: number, sig
 
 export const dnsmasqPidFile = (state: string, net: string) => join(state, 'dhcp', net, 'pid');
 export const haproxyPidFile = (state: string, net: string) => join(state, 'external', 'pids', `${net}.pid.haproxy`);
-
-/** The pid in `file` if that process lives and its command line names `mark` (guards against PID reuse). */
-export function livePid(file: string, mark: string): number | undefined {
-  try {
-    const pid = Number(readFileSync(file, 'utf8').trim());
-    return pid > 0 && pidAlive(pid) && cmdline(pid).includes(mark) ? pid : undefined;
-  } catch { return undefined; }
-}
 
 /** dnsmasq serving `net` for the agent whose state_path is `state`. */
 export function dnsmasqPid(state: string, net: string): number | undefined {

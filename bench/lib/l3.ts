@@ -6,10 +6,12 @@
  * (Neutron's layout: <state>/external/pids/<router>.pid.haproxy).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { cmdline, pidAlive, processTree, vmRssKb } from './proc.js';
+import { deleteNamespaces, netnsExists } from './netns.js';
+import { cmdline, livePid, processTree, vmRssKb } from './proc.js';
+import { bridgeOf, tapOf } from './vif.js';
 
 const run = promisify(execFile);
 
@@ -53,7 +55,6 @@ export function pingOnce(netns: string, ip: string): Promise<boolean> {
 }
 
 export const routerNs = (id: string) => `qrouter-${id}`;
-export const netnsExists = (ns: string) => existsSync(join('/run/netns', ns));
 
 /**
  * Where a legacy router stands in the kernel: 0 no namespace, 1 namespace, 2 + a qg- device
@@ -66,14 +67,6 @@ export async function routerStage(id: string, gwIp: string): Promise<0 | 1 | 2 |
   if (!addrs.split('\n').some((l) => /^\d+: qg-\S+\s+inet /.test(l) && l.includes(` ${gwIp}/`))) return 1;
   const nat = await run('ip', ['netns', 'exec', ns, 'iptables-save', '-t', 'nat']).then((o) => o.stdout, () => '');
   return nat.split('\n').some((l) => l.includes('-j SNAT') && l.includes(`--to-source ${gwIp}`)) ? 3 : 2;
-}
-
-/** The pid in `file` if that process lives and its command line names `mark` (guards against PID reuse). */
-function livePid(file: string, mark: string): number | undefined {
-  try {
-    const pid = Number(readFileSync(file, 'utf8').trim());
-    return pid > 0 && pidAlive(pid) && cmdline(pid).includes(mark) ? pid : undefined;
-  } catch { return undefined; }
 }
 
 /** VmRSS of the agent's process tree (process, descendants, process group) without haproxy (counted apart). */
@@ -128,16 +121,8 @@ export function stopAllProxies(state: string): number {
  * Deletes the qrouter namespace of each router (after SIGKILL to what still runs inside:
  * only the agent's own haproxy can be there). Returns how many namespaces were deleted.
  */
-export async function deleteRouterNamespaces(routers: Iterable<string>): Promise<number> {
-  let n = 0;
-  for (const r of routers) {
-    const ns = routerNs(r);
-    if (!netnsExists(ns)) continue;
-    const pids = await run('ip', ['netns', 'pids', ns]).then((o) => o.stdout.split('\n').filter(Boolean).map(Number), () => [] as number[]);
-    for (const p of pids) { try { process.kill(p, 'SIGKILL'); } catch { /* gone */ } }
-    if (await run('ip', ['netns', 'del', ns]).then(() => true, () => false)) n++;
-  }
-  return n;
+export function deleteRouterNamespaces(routers: Iterable<string>): Promise<number> {
+  return deleteNamespaces([...routers].map(routerNs));
 }
 
 /**
@@ -146,8 +131,8 @@ export async function deleteRouterNamespaces(routers: Iterable<string>): Promise
  * brq<net[:11]> (created if missing) and up, as os-vif does on a linuxbridge node.
  */
 export async function plugStaticVm(nodeNs: string, vmNs: string, port: { id: string; mac: string; networkId: string }, cidr: string, gateway: string): Promise<void> {
-  const tap = `tap${port.id.slice(0, 11)}`;
-  const br = `brq${port.networkId.slice(0, 11)}`;
+  const tap = tapOf(port.id);
+  const br = bridgeOf(port.networkId);
   if (!netnsExists(vmNs)) await run('ip', ['netns', 'add', vmNs]);
   await run('ip', ['-n', vmNs, 'link', 'set', 'lo', 'up']);
   await run('ip', ['-n', nodeNs, 'link', 'add', tap, 'type', 'veth', 'peer', 'name', 'eth0', 'address', port.mac, 'netns', vmNs]);
