@@ -23,8 +23,10 @@ import { join } from 'node:path';
 import { TestNode, type SpawnedProcess } from '../test/harness/node-netns.js';
 import { runPrefix } from '../test/harness/names.js';
 import { treeRss } from './lib/proc.js';
-import { agents, API, deleteAgentRows, neutronTime, TRANSPORT, type AgentRow } from './lib/api.js';
+import { agents, API, deleteAgentRows, neutronTime, type AgentRow } from './lib/api.js';
+import { runMain } from './lib/bench-main.js';
 import { harness, LOG_DIR, readPidFile, REPO, STATE_DIR } from './lib/harness.js';
+import { addUplinks, spawnAgent, writeLinuxbridgeIni, writeNeutronConf, type NucleonAgent } from './lib/nucleon-node.js';
 import { formatTable, sleep } from './lib/util.js';
 
 const POLL_MS = 100;
@@ -33,7 +35,7 @@ const NUCLEON_TIMEOUT_MS = 30_000;
 const PYTHON_TIMEOUT_MS = 90_000;
 const WATCHDOG_MS = 170_000;
 
-interface Kind { key: string; type: string; ini: string }
+interface Kind { key: NucleonAgent; type: string; ini: string }
 const KINDS: Kind[] = [
   { key: 'linuxbridge', type: 'Linux bridge agent', ini: 'linuxbridge_agent.ini' },
   { key: 'dhcp', type: 'DHCP agent', ini: 'dhcp_agent.ini' },
@@ -79,27 +81,8 @@ async function pollRegistration(host: string, launchOf: (k: Kind) => number | un
 
 // ------------------------------------------------------------------ nucleon phase
 function writeNucleonConfigs(dir: string, host: string): void {
-  writeFileSync(join(dir, 'neutron.conf'), `[DEFAULT]
-host = ${host}
-transport_url = ${TRANSPORT}
-state_path = ${dir}/state
-[agent]
-report_interval = 30
-[oslo_concurrency]
-lock_path = ${dir}/lock
-`);
-  writeFileSync(join(dir, 'linuxbridge_agent.ini'), `[linux_bridge]
-physical_interface_mappings = physnet1:nu-phys0
-[vxlan]
-enable_vxlan = True
-local_ip = 172.31.253.1
-l2_population = False
-[securitygroup]
-enable_security_group = True
-firewall_driver = iptables
-[agent]
-polling_interval = 2
-`);
+  writeNeutronConf(dir, host);
+  writeLinuxbridgeIni(dir);
   writeFileSync(join(dir, 'dhcp_agent.ini'), `[DEFAULT]
 interface_driver = linuxbridge
 dhcp_driver = neutron.agent.linux.dhcp.Dnsmasq
@@ -118,19 +101,12 @@ metadata_workers = 1
 }
 
 async function nucleonPhase(node: TestNode, host: string, dir: string, side: Side): Promise<void> {
-  for (const argv of [
-    ['ip', 'link', 'add', 'nu-phys0', 'type', 'veth', 'peer', 'name', 'nu-ext0'],
-    ['ip', 'link', 'add', 'nu-vtep0', 'type', 'veth', 'peer', 'name', 'nu-vtep1'],
-    ['ip', 'addr', 'add', '172.31.253.1/24', 'dev', 'nu-vtep0'],
-    ['ip', 'link', 'set', 'nu-phys0', 'up'], ['ip', 'link', 'set', 'nu-ext0', 'up'],
-    ['ip', 'link', 'set', 'nu-vtep0', 'up'], ['ip', 'link', 'set', 'nu-vtep1', 'up'],
-  ]) await node.exec(argv);
+  await addUplinks(node);
   writeNucleonConfigs(dir, host);
   const procs = new Map<string, { p: SpawnedProcess; launch: number }>();
   for (const k of KINDS) {
     const launch = Date.now();
-    const p = node.spawnInside([process.execPath, join(REPO, `dist/agents/${k.key}/main.js`),
-      '--config-file', join(dir, 'neutron.conf'), '--config-file', join(dir, k.ini)]);
+    const p = spawnAgent(node, k.key, [join(dir, 'neutron.conf'), join(dir, k.ini)]);
     procs.set(k.key, { p, launch });
   }
   await pollRegistration(host, (k) => procs.get(k.key)?.launch, side, NUCLEON_TIMEOUT_MS, () => {
@@ -236,7 +212,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.stack ?? err.message : String(err));
-  process.exitCode = 1;
-});
+runMain(main);
