@@ -4,7 +4,8 @@
  * Wiring only: config → host checks → RPC consumers (notifications mark keys dirty)
  * → resource cache (bulk_pull + neutron-vo pushes; its changes mark keys dirty too;
  * it answers device details and security-group info, `[nucleon] resource_cache`)
- * → link watcher (taps mark keys dirty at once, no polling) → reconcile runner
+ * → link watcher (taps, and own bridges/uplinks changed by hand, mark keys dirty at once,
+ *   no polling) → reconcile runner
  * (LinuxBridgeAgent.apply) → report_state with the device count.
  */
 import { LinuxBridgeAgentSchema } from '../../shared/config/index.js';
@@ -25,6 +26,7 @@ import { linuxBridgeControl } from './control.js';
 import { CacheDeviceDetails } from './cache-details.js';
 import { dirtyMarksFor } from '../../shared/resource-cache/l2-dirty-marks.js';
 import { cacheSgInfo, rpcSgInfo } from './sg-info-source.js';
+import { driftedOwnLinks, ownLinkPrefixes } from './link-drift.js';
 
 runMain(AGENT_KINDS.linuxbridge.daemon, async () => {
   const boot = bootAgent('linuxbridge', process.argv.slice(2), LinuxBridgeAgentSchema);
@@ -94,10 +96,20 @@ runMain(AGENT_KINDS.linuxbridge.daemon, async () => {
   const topics: string[] = [...LINUXBRIDGE_TOPICS, ...(l2pop ? [L2POP_TOPIC] : [])];
   const servers = topics.map((topic) => new OsloRpcServer(connection, { topic, server: host, endpoints: [endpoint], logger }));
 
-  const watcher = new LinkWatcher({ prefix: 'tap', logger, runner, rescanIntervalMs: RESYNC_INTERVAL_MS });
+  // Taps mark their key at once; the agent's own bridges and uplinks are watched too
+  // (`[nucleon] repair_own_links`), so one deleted, downed or detached by hand is repaired
+  // now rather than at the next periodic pass.
+  const watchOwn = config.nucleon.repair_own_links;
+  const isTap = (name: string) => name.startsWith('tap');
+  const watcher = new LinkWatcher({ prefix: ['tap', ...(watchOwn ? ownLinkPrefixes(config.linux_bridge.physical_interface_mappings) : [])], logger, runner, rescanIntervalMs: RESYNC_INTERVAL_MS });
   watcher.on('change', (ev) => {
-    for (const l of [...ev.added, ...ev.changed]) loop.markDirty(`tap:${l.name}`, 'tap seen');
-    for (const n of ev.removed) loop.markDirty(`tap:${n}`, 'tap gone');
+    for (const l of [...ev.added, ...ev.changed]) if (isTap(l.name)) loop.markDirty(`tap:${l.name}`, 'tap seen');
+    for (const n of ev.removed) if (isTap(n)) loop.markDirty(`tap:${n}`, 'tap gone');
+    if (!watchOwn) return;
+    for (const d of driftedOwnLinks(agent.desired(), ev)) {
+      logger.warn(d, 'own device changed outside the agent; repairing');
+      loop.markDirty(`link:${d.device}`, `${d.device} ${d.why}`);
+    }
   });
 
   connection.onReconnect(() => loop.requestFullSync('broker reconnected'));

@@ -12,6 +12,8 @@
  *   device details and security-group info come from a local cache of Neutron objects
  *   (bulk_pull + neutron-vo pushes) instead of one RPC per batch of devices. False
  *   keeps the per-device get_devices_details_list / security_group_info_for_devices calls.
+ * - `repair_own_links`: nucleon-linuxbridge-agent repairs its bridges and uplinks the
+ *   moment the kernel reports them changed by hand (default), or only at periodic passes.
  *
  * Merge it into an agent schema with `mergeSchemas(DhcpAgentSchema, NucleonSchema)`.
  */
@@ -64,5 +66,12 @@ export const NucleonSchema = defineSchema({
      * get_devices_details_list for 50 devices. Linuxbridge agent only.
      */
     resource_cache: boolOpt({ default: true }),
+    /**
+     * Repair the agent's own bridges and uplinks (brq*, vxlan-*, the mapped interfaces)
+     * as soon as the kernel reports one deleted, set down or detached by somebody else;
+     * false leaves them to the periodic pass (and visible in `nucleon diff` until then).
+     * Linuxbridge agent only; taps are always watched.
+     */
+    repair_own_links: boolOpt({ default: true }),
   },
 });

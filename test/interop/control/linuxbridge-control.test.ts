@@ -1,7 +1,8 @@
 /**
  * The operator surface against a real daemon: nucleon-linuxbridge-agent wired to the
  * real neutron-server, its control socket read by the `nucleon` CLI. With the resync
- * interval long, a vxlan device deleted by hand shows in `nucleon diff` until
+ * interval long and `repair_own_links = false` (else the link watcher repairs it at
+ * once), a vxlan device deleted by hand shows in `nucleon diff` until
  * `nucleon resync` repairs it; `nucleon trace <port>` shows the port's tap, bridge,
  * firewall chains and log lines; /metrics parses as Prometheus text.
  */
@@ -48,7 +49,7 @@ before(async () => {
   await node.exec(['ip', 'addr', 'add', '172.31.247.1/24', 'dev', deviceName('vt0')]);
   await node.exec(['ip', 'link', 'set', deviceName('vt0'), 'up']);
   const files = [
-    conf.write('neutron.conf', { DEFAULT: { host, transport_url: server.transportUrl, state_path: `${conf.dir}/state` }, agent: { report_interval: 5 }, nucleon: { control_socket: sock, resync_interval: 3600 } }),
+    conf.write('neutron.conf', { DEFAULT: { host, transport_url: server.transportUrl, state_path: `${conf.dir}/state` }, agent: { report_interval: 5 }, nucleon: { control_socket: sock, resync_interval: 3600, repair_own_links: false } }),
     conf.write('linuxbridge_agent.ini', { vxlan: { enable_vxlan: true, local_ip: '172.31.247.1' }, securitygroup: { enable_security_group: true, firewall_driver: 'iptables' } }),
   ];
   agent = startDaemon(node, 'linuxbridge', files);

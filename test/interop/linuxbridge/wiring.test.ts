@@ -60,8 +60,8 @@ function startAgent(): SpawnedProcess {
   return agent;
 }
 
-async function links(): Promise<Array<{ ifname: string; master?: string; linkinfo?: { info_kind?: string } }>> {
-  return JSON.parse((await node.exec(['ip', '-json', '-d', 'link', 'show'])) || '[]') as Array<{ ifname: string; master?: string }>;
+async function links(): Promise<Array<{ ifname: string; master?: string; flags?: string[]; linkinfo?: { info_kind?: string } }>> {
+  return JSON.parse((await node.exec(['ip', '-json', '-d', 'link', 'show'])) || '[]') as Array<{ ifname: string; master?: string; flags?: string[] }>;
 }
 
 before(async () => {
@@ -123,12 +123,22 @@ test('flat network: the mapped interface is enslaved and a network-owned tap is 
   assert.equal(await vmc.ping('10.78.0.12'), true);
 });
 
-test('drift: a vxlan device deleted by hand comes back', async () => {
+test('drift: a vxlan device deleted by hand comes back at once (link watcher), and a bridge set down is set up again', async () => {
   const l = await links();
   const vx = l.find((x) => x.ifname.startsWith('vxlan-'));
   assert.ok(vx, 'a vxlan device exists');
+  const seen = agent!.log.json.length;
+  const falseAlarms = agent!.log.json.filter((x) => x['msg'] === 'own device changed outside the agent; repairing');
+  assert.deepEqual(falseAlarms, [], 'the agent\'s own wiring of two vxlan networks and a flat one is never taken for drift');
+  const repairs = () => agent!.log.json.slice(seen).filter((x) => x['msg'] === 'own device changed outside the agent; repairing');
   await node.exec(['ip', 'link', 'del', vx.ifname]);
-  await waitFor(async () => (await links()).some((x) => x.ifname === vx.ifname && x.master === vx.master), { timeoutMs: 40_000, intervalMs: 500, description: `${vx.ifname} restored` });
+  // Well inside the 30 s periodic pass: the repair is driven by the kernel's notification.
+  await waitFor(async () => (await links()).some((x) => x.ifname === vx.ifname && x.master === vx.master), { timeoutMs: 10_000, intervalMs: 200, description: `${vx.ifname} restored` });
+  assert.ok(repairs().some((x) => x['device'] === vx.ifname && x['why'] === 'gone' && typeof x['network_id'] === 'string'), `repair logged: ${JSON.stringify(repairs())}`);
+  const br = String(vx.master);
+  await node.exec(['ip', 'link', 'set', br, 'down']);
+  await waitFor(async () => (await links()).find((x) => x.ifname === br)?.flags?.includes('UP') === true, { timeoutMs: 10_000, intervalMs: 200, description: `${br} up again` });
+  assert.ok(repairs().some((x) => x['device'] === br && x['why'] === 'down'), `bridge repair logged: ${JSON.stringify(repairs())}`);
 });
 
 test('restart: the agent comes back without deleting or re-creating any link, and pings keep flowing', async () => {
