@@ -8,7 +8,8 @@
  *   makes the kernel match it; applying the same desired twice changes nothing
  *   (the second iptables restore is skipped, ipsets are only swapped when their
  *   members differ, the bridge table is replaced with identical content).
- * - Ownership without memory: filter chains `neutron-linuxbri-*` (Python's names,
+ * - Ownership without memory: filter chains `neutron-linuxbri-*` (or `neutron-openvswi-*`
+ *   for the OVS agent's iptables_hybrid; Python's names,
  *   so a node migrated from the Python agent is adopted), ipsets `NIPv4*`/`NIPv6*`,
  *   `table bridge nucleon_l2`, and our jumps in INPUT/FORWARD/OUTPUT and
  *   neutron-filter-top. Nothing else is flushed or deleted.
@@ -22,11 +23,11 @@
 import type { CommandRunner } from '../exec/command-runner.js';
 import { CommandError } from '../exec/errors.js';
 import { parseIptablesSave } from './iptables-save.js';
-import { isOwnedIpset, NFT_BRIDGE_TABLE } from './names.js';
+import { isOwnedIpset, LINUXBRIDGE_CHAINS, NFT_BRIDGE_TABLE, type ChainNames } from './names.js';
 import { ipsetRestoreScript } from './render-ipsets.js';
 import { listingMatches, withFingerprint } from './nft-fingerprint.js';
 import { renderFirewall } from './render.js';
-import { composeRestore } from './restore-script.js';
+import { composeRestore, securityGroupFilterPolicy, type TablePolicy } from './restore-script.js';
 import type { IpsetSpec, Problem } from './types.js';
 
 export type FirewallStep = 'read' | 'sysctl' | 'ipset' | 'iptables4' | 'iptables6' | 'nft' | 'ipset-destroy';
@@ -69,6 +70,11 @@ function sameMembers(spec: IpsetSpec, now: Set<string> | undefined): boolean {
 
 export interface LinuxBridgeFirewallOptions {
   runner: CommandRunner;
+  /**
+   * Whose chains: the linuxbridge agent's `neutron-linuxbri-*` (default) or the OVS
+   * agent's `neutron-openvswi-*` (iptables_hybrid: the same rules on the tap in its qbr).
+   */
+  chains?: ChainNames;
   /** Timeout per command; iptables-restore of thousands of rules takes seconds. */
   timeoutMs?: number;
 }
@@ -76,10 +82,14 @@ export interface LinuxBridgeFirewallOptions {
 export class LinuxBridgeFirewall {
   private readonly runner: CommandRunner;
   private readonly timeoutMs: number;
+  private readonly chains: ChainNames;
+  private readonly filterPolicy: TablePolicy;
   private commands = 0;
 
   constructor(opts: LinuxBridgeFirewallOptions) {
     this.runner = opts.runner;
+    this.chains = opts.chains ?? LINUXBRIDGE_CHAINS;
+    this.filterPolicy = securityGroupFilterPolicy(this.chains);
     this.timeoutMs = opts.timeoutMs ?? 60_000;
   }
 
@@ -96,7 +106,7 @@ export class LinuxBridgeFirewall {
   /** Makes the node namespace's firewall match `desired` (see the class contract). */
   async apply(desired: unknown, netns?: string): Promise<FirewallApplyResult> {
     this.commands = 0;
-    const r = renderFirewall(desired);
+    const r = renderFirewall(desired, this.chains);
     const problems = [...r.problems];
     const owning = r.tables[4].chains.length > 0;
     const changed: FirewallApplyResult['changed'] = { sysctl: false, ipsets: [], iptables4: false, iptables6: false, nft: false, destroyedIpsets: [] };
@@ -122,13 +132,13 @@ export class LinuxBridgeFirewall {
       changed.ipsets = stale.map((s) => s.name);
     }
 
-    const restore4 = composeRestore(r.tables[4], parseIptablesSave(save4));
+    const restore4 = composeRestore(r.tables[4], parseIptablesSave(save4), this.filterPolicy);
     if (restore4 !== null) {
       // Rules on stdin: `iptables-restore -w FILE` would take FILE as the wait time (KERNEL.md §3).
       await this.run('iptables4', ['iptables-restore', '--noflush'], netns, restore4);
       changed.iptables4 = true;
     }
-    const restore6 = composeRestore(r.tables[6], parseIptablesSave(save6));
+    const restore6 = composeRestore(r.tables[6], parseIptablesSave(save6), this.filterPolicy);
     if (restore6 !== null) {
       await this.run('iptables6', ['ip6tables-restore', '--noflush'], netns, restore6);
       changed.iptables6 = true;

@@ -1,38 +1,66 @@
 /**
  * Names exactly as Python's IptablesManager / IpsetManager make them for the
- * binary `neutron-linuxbridge-agent`, so that nucleon adopts (owns and rewrites)
- * the chains and sets a Python agent left on a node it replaces.
+ * binaries `neutron-linuxbridge-agent` and `neutron-openvswitch-agent`
+ * (iptables_hybrid), so that nucleon adopts (owns and rewrites) the chains and sets a
+ * Python agent left on a node it replaces.
  */
 import type { Ethertype } from './types.js';
 
-/** `os.path.basename(sys.argv[0])[:16]` of neutron-linuxbridge-agent. */
-export const WRAP = 'neutron-linuxbri';
-/** Shared, unwrapped chain at the top of FORWARD and OUTPUT (Python shares it between neutron components). */
-export const FILTER_TOP = 'neutron-filter-top';
 /** neutron_lib MAX_IPTABLES_CHAIN_LEN_WRAP: wrapped chain names are cut to 11 characters. */
 const MAX_WRAPPED_LEN = 11;
-
-export const wrapped = (name: string): string => `${WRAP}-${name.slice(0, MAX_WRAPPED_LEN)}`;
-
-export const CH = {
-  INPUT: wrapped('INPUT'),
-  OUTPUT: wrapped('OUTPUT'),
-  FORWARD: wrapped('FORWARD'),
-  local: wrapped('local'),
-  sgChain: wrapped('sg-chain'),
-  sgFallback: wrapped('sg-fallback'),
-} as const;
+/** Shared, unwrapped chain at the top of FORWARD and OUTPUT (Python shares it between neutron components). */
+export const FILTER_TOP = 'neutron-filter-top';
 
 /**
- * Per-port chain: `i`/`o`/`s` + device[3:] cut to 11 characters in all
- * (`neutron-linuxbri-i` + port_id[:10] for a `tap` + port_id[:11] device).
+ * The filter-table chain names of one agent binary. Python's IptablesManager wraps every
+ * chain in `os.path.basename(sys.argv[0])[:16]`, so the linuxbridge agent's chains are
+ * `neutron-linuxbri-*` and the OVS agent's (iptables_hybrid) `neutron-openvswi-*`; the
+ * per-port chain names and the layout are the same for both drivers.
  */
-export function portChain(kind: 'i' | 'o' | 's', device: string): string {
-  return wrapped(`${kind}${device.slice(3)}`);
+export interface ChainNames {
+  /** The 16-character wrap prefix. */
+  readonly wrap: string;
+  readonly INPUT: string;
+  readonly OUTPUT: string;
+  readonly FORWARD: string;
+  readonly local: string;
+  readonly sgChain: string;
+  readonly sgFallback: string;
+  /**
+   * Per-port chain: `i`/`o`/`s` + device[3:] cut to 11 characters in all
+   * (`<wrap>-i` + port_id[:10] for a `tap` + port_id[:11] device).
+   */
+  port(kind: 'i' | 'o' | 's', device: string): string;
+  /** Is this filter-table chain ours (Python's or nucleon's, they are the same)? */
+  isOwned(chain: string): boolean;
 }
 
-/** Is this filter-table chain ours (Python's or nucleon's, they are the same)? */
-export const isOwnedChain = (chain: string): boolean => chain.startsWith(`${WRAP}-`);
+export function chainNamesFor(binary: 'neutron-linuxbridge-agent' | 'neutron-openvswitch-agent'): ChainNames {
+  const wrap = binary.slice(0, 16);
+  const w = (name: string): string => `${wrap}-${name.slice(0, MAX_WRAPPED_LEN)}`;
+  return {
+    wrap,
+    INPUT: w('INPUT'),
+    OUTPUT: w('OUTPUT'),
+    FORWARD: w('FORWARD'),
+    local: w('local'),
+    sgChain: w('sg-chain'),
+    sgFallback: w('sg-fallback'),
+    port: (kind, device) => w(`${kind}${device.slice(3)}`),
+    isOwned: (chain) => chain.startsWith(`${wrap}-`),
+  };
+}
+
+/** neutron-linuxbridge-agent's names: `neutron-linuxbri-*`. */
+export const LINUXBRIDGE_CHAINS = chainNamesFor('neutron-linuxbridge-agent');
+/** neutron-openvswitch-agent's with firewall_driver = iptables_hybrid: `neutron-openvswi-*`. */
+export const OVS_HYBRID_CHAINS = chainNamesFor('neutron-openvswitch-agent');
+
+/** The linuxbridge names under their historical short forms. */
+export const WRAP = LINUXBRIDGE_CHAINS.wrap;
+export const CH = LINUXBRIDGE_CHAINS;
+export const portChain = (kind: 'i' | 'o' | 's', device: string): string => LINUXBRIDGE_CHAINS.port(kind, device);
+export const isOwnedChain = (chain: string): boolean => LINUXBRIDGE_CHAINS.isOwned(chain);
 
 /** ipset names: 'N' + ethertype + id, cut to 29 characters so that the '-n' swap set fits in 31. */
 const IPSET_MAX = 31 - '-n'.length;

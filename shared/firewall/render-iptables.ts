@@ -1,8 +1,10 @@
 /**
  * Desired filter-table chains for one IP family, in the layout of Python's
- * IptablesFirewallDriver (linuxbridge flavour). Pure.
+ * IptablesFirewallDriver (linuxbridge flavour, and OVSHybridIptablesFirewallDriver, which
+ * differs only in the wrap prefix of its chains). Pure.
  *
- * Layout (W = neutron-linuxbri-, D = tap device, X = D[3:] cut so the chain is 11 chars):
+ * Layout (W = neutron-linuxbri- or neutron-openvswi-, D = tap device, X = D[3:] cut so
+ * the chain is 11 chars):
  *   FORWARD → neutron-filter-top → W-local ; FORWARD → W-FORWARD ; INPUT → W-INPUT ; OUTPUT → W-OUTPUT
  *   W-FORWARD: per filtered port `--physdev-out D` and `--physdev-in D` → W-sg-chain (first),
  *              then ACCEPT for port-security-off and trusted ports
@@ -15,7 +17,7 @@
  * The jumps from built-in chains and neutron-filter-top are not here: restore-script.ts
  * adds them only when missing, since those chains are not ours.
  */
-import { CH, COMMENT, portChain, ipsetName, withComment } from './names.js';
+import { COMMENT, ipsetName, withComment, type ChainNames } from './names.js';
 import { ipsetRule, plainRule } from './rule-args.js';
 import type { Direction, Ethertype, OwnedFilterTable, SgInfo, SgPort, SgRule } from './types.js';
 
@@ -35,6 +37,8 @@ const ICMPV6_UNSPEC = [131, 135, 143];
 /** Inputs the renderer needs besides the ports: which remote groups have an ipset. */
 export interface RenderContext {
   info: SgInfo;
+  /** The agent binary's chain names (linuxbridge or OVS hybrid). */
+  names: ChainNames;
   /** Valid devices whose port entry was malformed: deny-all. */
   blockedDevices: string[];
 }
@@ -92,7 +96,7 @@ function spoofRules(port: SgPort, fam: Family): string[] {
 }
 
 /** Python `_convert_sgr_to_iptables_rules`: established, rules (deduplicated), invalid, fallback. */
-function groupRules(rules: SgRule[], info: SgInfo): string[] {
+function groupRules(rules: SgRule[], info: SgInfo, CH: ChainNames): string[] {
   const out = [withComment('-m state --state RELATED,ESTABLISHED -j RETURN', COMMENT.ALLOW_ASSOC)];
   const seen = new Set<string>();
   for (const r of rules) {
@@ -120,7 +124,7 @@ function rulesFor(port: SgPort, info: SgInfo, dir: Direction, fam: Family): SgRu
   return [...port.security_group_rules, ...fromGroups].filter((r) => r.direction === dir && r.ethertype === eth);
 }
 
-function egressChain(port: SgPort, info: SgInfo, fam: Family, sChain: string | undefined): string[] {
+function egressChain(port: SgPort, info: SgInfo, fam: Family, sChain: string | undefined, CH: ChainNames): string[] {
   const out: string[] = [];
   if (fam === 4) out.push(withComment('-s 0.0.0.0/32 -d 255.255.255.255/32 -p udp -m udp --sport 68 --dport 67 -j RETURN', COMMENT.DHCP_CLIENT));
   else for (const t of ICMPV6_UNSPEC) out.push(withComment(`-s ::/128 -d ff02::/16 -p ipv6-icmp -m icmp6 --icmpv6-type ${t} -j RETURN`, COMMENT.IPV6_ICMP_ALLOW));
@@ -134,13 +138,13 @@ function egressChain(port: SgPort, info: SgInfo, fam: Family, sChain: string | u
     out.push(withComment('-p udp -m udp --sport 546 --dport 547 -j RETURN', COMMENT.DHCP_CLIENT));
     out.push(withComment('-p udp -m udp --sport 547 --dport 546 -j DROP', COMMENT.DHCP_SPOOF));
   }
-  out.push(...groupRules(rulesFor(port, info, 'egress', fam), info));
+  out.push(...groupRules(rulesFor(port, info, 'egress', fam), info, CH));
   return out;
 }
 
-function ingressChain(port: SgPort, info: SgInfo, fam: Family): string[] {
+function ingressChain(port: SgPort, info: SgInfo, fam: Family, CH: ChainNames): string[] {
   const out: string[] = fam === 6 ? ICMPV6_INGRESS.map((t) => `-p ipv6-icmp -m icmp6 --icmpv6-type ${t} -j RETURN`) : [];
-  out.push(...groupRules(rulesFor(port, info, 'ingress', fam), info));
+  out.push(...groupRules(rulesFor(port, info, 'ingress', fam), info, CH));
   return out;
 }
 
@@ -152,6 +156,7 @@ export function renderFilterTable(ctx: RenderContext, fam: Family): OwnedFilterT
     if (c === undefined) chains.set(name, (c = []));
     return c;
   };
+  const CH = ctx.names;
   for (const c of [CH.INPUT, CH.OUTPUT, CH.FORWARD, CH.local, CH.sgChain, CH.sgFallback]) chain(c);
   chain(CH.sgFallback).push(withComment('-j DROP', COMMENT.UNMATCH_DROP));
 
@@ -159,16 +164,16 @@ export function renderFilterTable(ctx: RenderContext, fam: Family): OwnedFilterT
   const filtered: Array<{ device: string; i: string[]; o: string[]; s: string[] }> = [
     ...filteredPorts(info).map((p) => {
       const s = spoofRules(p, fam);
-      const sName = s.length > 0 ? portChain('s', p.device) : undefined;
-      return { device: p.device, i: ingressChain(p, info, fam), o: egressChain(p, info, fam, sName), s };
+      const sName = s.length > 0 ? CH.port('s', p.device) : undefined;
+      return { device: p.device, i: ingressChain(p, info, fam, CH), o: egressChain(p, info, fam, sName, CH), s };
     }),
     // Blocked (malformed) ports: everything to the fallback DROP, nothing else.
     ...ctx.blockedDevices.map((d) => ({ device: d, i: [withComment(`-j ${CH.sgFallback}`, COMMENT.UNMATCHED)], o: [withComment(`-j ${CH.sgFallback}`, COMMENT.UNMATCHED)], s: [] })),
   ].sort((a, b) => (a.device < b.device ? -1 : a.device > b.device ? 1 : 0));
 
   for (const p of filtered) {
-    const iName = portChain('i', p.device);
-    const oName = portChain('o', p.device);
+    const iName = CH.port('i', p.device);
+    const oName = CH.port('o', p.device);
     chain(CH.FORWARD).push(withComment(`${physdev('ingress', p.device)} -j ${CH.sgChain}`, COMMENT.VM_INT_SG));
     chain(CH.FORWARD).push(withComment(`${physdev('egress', p.device)} -j ${CH.sgChain}`, COMMENT.VM_INT_SG));
     chain(CH.sgChain).push(withComment(`${physdev('ingress', p.device)} -j ${iName}`, COMMENT.SG_TO_VM_SG));
@@ -176,7 +181,7 @@ export function renderFilterTable(ctx: RenderContext, fam: Family): OwnedFilterT
     chain(CH.INPUT).push(withComment(`${physdev('egress', p.device)} -j ${oName}`, COMMENT.INPUT_TO_SG));
     chain(iName).push(...p.i);
     chain(oName).push(...p.o);
-    if (p.s.length > 0) chain(portChain('s', p.device)).push(...p.s);
+    if (p.s.length > 0) chain(CH.port('s', p.device)).push(...p.s);
   }
   chain(CH.sgChain).push('-j ACCEPT');
 

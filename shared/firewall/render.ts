@@ -8,6 +8,7 @@ import { renderIpsets } from './render-ipsets.js';
 import { renderNftBridge } from './render-nft-bridge.js';
 import type { FirewallRender, OwnedFilterTable, Problem, SgInfo } from './types.js';
 import { parseSgInfo } from './validate.js';
+import { LINUXBRIDGE_CHAINS, type ChainNames } from './names.js';
 
 const EMPTY: OwnedFilterTable = { chains: [], rules: [] };
 
@@ -37,14 +38,14 @@ function statelessProblems(info: SgInfo, problems: Problem[]): void {
   }
 }
 
-export function renderFirewall(raw: unknown): FirewallRender {
+export function renderFirewall(raw: unknown, names: ChainNames = LINUXBRIDGE_CHAINS): FirewallRender {
   const parsed = parseSgInfo(raw);
   const problems = [...parsed.problems];
   const info = parsed.info;
   const blockedDevices = dedupeDevices(info, parsed.blockedDevices, problems);
   statelessProblems(info, problems);
   const empty = Object.keys(info.devices).length === 0 && info.trusted_devices.length === 0 && blockedDevices.length === 0;
-  const ctx = { info, blockedDevices };
+  const ctx = { info, blockedDevices, names };
   const t4 = empty ? EMPTY : renderFilterTable(ctx, 4);
   const t6 = empty ? EMPTY : renderFilterTable(ctx, 6);
   return {

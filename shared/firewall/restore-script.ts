@@ -20,7 +20,7 @@
  * - Returns null when the kernel already matches (rules compared as iptables-save
  *   prints them), so a re-apply changes nothing, not even counters.
  */
-import { CH, FILTER_TOP, isOwnedChain } from './names.js';
+import { FILTER_TOP, LINUXBRIDGE_CHAINS, type ChainNames } from './names.js';
 import { ruleTarget, type SavedTable } from './iptables-save.js';
 import type { OwnedFilterTable } from './types.js';
 
@@ -46,27 +46,30 @@ export interface TablePolicy {
 }
 
 /** Python IptablesManager: filter-top at the top of FORWARD/OUTPUT, then the wrapped built-ins. */
-export const LINUXBRIDGE_FILTER: TablePolicy = {
-  table: 'filter',
-  isOwned: isOwnedChain,
-  shared: [FILTER_TOP],
-  jumps: [
-    { chain: 'FORWARD', target: FILTER_TOP },
-    { chain: 'OUTPUT', target: FILTER_TOP },
-    { chain: 'INPUT', target: CH.INPUT },
-    { chain: 'FORWARD', target: CH.FORWARD },
-    { chain: 'OUTPUT', target: CH.OUTPUT },
-    { chain: FILTER_TOP, target: CH.local },
-  ],
-};
+export function securityGroupFilterPolicy(CH: ChainNames): TablePolicy {
+  return {
+    table: 'filter',
+    isOwned: CH.isOwned,
+    shared: [FILTER_TOP],
+    jumps: [
+      { chain: 'FORWARD', target: FILTER_TOP },
+      { chain: 'OUTPUT', target: FILTER_TOP },
+      { chain: 'INPUT', target: CH.INPUT },
+      { chain: 'FORWARD', target: CH.FORWARD },
+      { chain: 'OUTPUT', target: CH.OUTPUT },
+      { chain: FILTER_TOP, target: CH.local },
+    ],
+  };
+}
+export const LINUXBRIDGE_FILTER: TablePolicy = securityGroupFilterPolicy(LINUXBRIDGE_CHAINS);
 
 const specOf = (j: TableJump): string => j.spec ?? `-j ${j.target}`;
 /** `-A chain spec` → `-D chain spec`. */
 const deleteOf = (rule: string): string => `-D ${rule.slice(3)}`;
 
-/** The security-group firewall's filter table (linuxbridge names). */
-export function composeRestore(desired: OwnedFilterTable, saved: SavedTable): string | null {
-  return composeTableRestore(LINUXBRIDGE_FILTER, desired, saved);
+/** The security-group firewall's filter table (linuxbridge names unless told). */
+export function composeRestore(desired: OwnedFilterTable, saved: SavedTable, policy: TablePolicy = LINUXBRIDGE_FILTER): string | null {
+  return composeTableRestore(policy, desired, saved);
 }
 
 /** Desired owned chains and their rules (`-A <owned chain> …`, in order). */

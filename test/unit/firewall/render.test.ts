@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { renderFirewall } from '../../../shared/firewall/render.js';
-import { ipsetName, portChain } from '../../../shared/firewall/names.js';
+import { ipsetName, OVS_HYBRID_CHAINS, portChain } from '../../../shared/firewall/names.js';
 import { linkLocalOf } from '../../../shared/firewall/render-iptables.js';
 import { chainRules, P1, P2, port, reply, SG, SG2, TAP1, TAP2 } from './fixtures.js';
 
@@ -211,4 +211,16 @@ test('stateless groups are reported (rendered stateful), trusted devices get ACC
   const r = renderFirewall(input);
   assert.match(r.problems.map((p) => p.reason).join(), /stateless/);
   assert.ok(chainRules(r.iptables4, `${W}-FORWARD`).some((l) => l.includes('--physdev-out tapdhcp000001') && l.includes('port is trusted') && l.endsWith('-j ACCEPT')));
+});
+
+test('iptables_hybrid (neutron-openvswitch-agent): the same rules under neutron-openvswi-*, per-port chains i/o/s + port_id[:10]', () => {
+  const input = reply([{ direction: 'ingress', ethertype: 'IPv4', protocol: 'icmp', remote_group_id: SG, stateful: true }]);
+  const lb = renderFirewall(structuredClone(input));
+  const ovs = renderFirewall(structuredClone(input), OVS_HYBRID_CHAINS);
+  assert.equal(OVS_HYBRID_CHAINS.port('i', TAP1), 'neutron-openvswi-iaaaaaaaa-b');
+  assert.equal(OVS_HYBRID_CHAINS.sgChain, 'neutron-openvswi-sg-chain');
+  assert.deepEqual(ovs.tables[4].chains, lb.tables[4].chains.map((c) => c.replace(`${W}-`, 'neutron-openvswi-')));
+  assert.deepEqual(ovs.tables[4].rules, lb.tables[4].rules.map((r) => r.replaceAll(`${W}-`, 'neutron-openvswi-')));
+  assert.ok(OVS_HYBRID_CHAINS.isOwned('neutron-openvswi-FORWARD') && !OVS_HYBRID_CHAINS.isOwned(`${W}-FORWARD`), 'each agent owns only its own chains');
+  assert.deepEqual(ovs.ipsets, lb.ipsets);
 });
