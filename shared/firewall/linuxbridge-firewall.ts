@@ -13,7 +13,8 @@
  *   so a node migrated from the Python agent is adopted), ipsets `NIPv4*`/`NIPv6*`,
  *   `table bridge nucleon_l2`, and our jumps in INPUT/FORWARD/OUTPUT and
  *   neutron-filter-top. Nothing else is flushed or deleted.
- * - Order: sysctls → ipsets (new members, new sets) → iptables-restore v4 → v6 →
+ * - Order: sysctls → ipsets (new members, new sets) → raw-table conntrack zones v4 → v6
+ *   (ct-zones.ts) → filter iptables-restore v4 → v6 →
  *   nft -f bridge table → destroy sets no rule references any more. Sets must exist
  *   before a rule names them and may only go after no rule does.
  * - A failing step throws {@link FirewallApplyError} (step, and the CommandError with
@@ -27,10 +28,11 @@ import { isOwnedIpset, LINUXBRIDGE_CHAINS, NFT_BRIDGE_TABLE, type ChainNames } f
 import { ipsetRestoreScript } from './render-ipsets.js';
 import { listingMatches, withFingerprint } from './nft-fingerprint.js';
 import { renderFirewall } from './render.js';
-import { composeRestore, securityGroupFilterPolicy, type TablePolicy } from './restore-script.js';
+import { composeRestore, composeTableRestore, securityGroupFilterPolicy, type TablePolicy } from './restore-script.js';
+import { renderZoneTable, zoneChain, zonesInTable, type ZoneScope } from './ct-zones.js';
 import type { IpsetSpec, Problem } from './types.js';
 
-export type FirewallStep = 'read' | 'sysctl' | 'ipset' | 'iptables4' | 'iptables6' | 'nft' | 'ipset-destroy';
+export type FirewallStep = 'read' | 'sysctl' | 'ipset' | 'raw4' | 'raw6' | 'iptables4' | 'iptables6' | 'nft' | 'ipset-destroy';
 
 export class FirewallApplyError extends Error {
   override readonly name = 'FirewallApplyError';
@@ -44,7 +46,7 @@ export class FirewallApplyError extends Error {
 
 export interface FirewallApplyResult {
   /** Which steps changed the kernel. */
-  changed: { sysctl: boolean; ipsets: string[]; iptables4: boolean; iptables6: boolean; nft: boolean; destroyedIpsets: string[] };
+  changed: { sysctl: boolean; ipsets: string[]; raw4: boolean; raw6: boolean; iptables4: boolean; iptables6: boolean; nft: boolean; destroyedIpsets: string[] };
   /** Input entries skipped, and owned sets that could not be destroyed (still in use by a rule not ours). */
   problems: Problem[];
   commands: number;
@@ -75,6 +77,11 @@ export interface LinuxBridgeFirewallOptions {
    * agent's `neutron-openvswi-*` (iptables_hybrid: the same rules on the tap in its qbr).
    */
   chains?: ChainNames;
+  /**
+   * Conntrack zone per network (the linuxbridge driver, default) or per port (OVS
+   * iptables_hybrid, keyed by the qvb device), as Python's drivers set them.
+   */
+  zoneScope?: ZoneScope;
   /** Timeout per command; iptables-restore of thousands of rules takes seconds. */
   timeoutMs?: number;
 }
@@ -84,12 +91,17 @@ export class LinuxBridgeFirewall {
   private readonly timeoutMs: number;
   private readonly chains: ChainNames;
   private readonly filterPolicy: TablePolicy;
+  private readonly rawPolicy: TablePolicy;
+  private readonly zoneScope: ZoneScope;
   private commands = 0;
 
   constructor(opts: LinuxBridgeFirewallOptions) {
     this.runner = opts.runner;
     this.chains = opts.chains ?? LINUXBRIDGE_CHAINS;
     this.filterPolicy = securityGroupFilterPolicy(this.chains);
+    this.zoneScope = opts.zoneScope ?? 'network';
+    // Python's IptablesManager jumps from the built-in PREROUTING to its wrapped one.
+    this.rawPolicy = { table: 'raw', isOwned: this.chains.isOwned, shared: [], jumps: [{ chain: 'PREROUTING', target: zoneChain(this.chains) }] };
     this.timeoutMs = opts.timeoutMs ?? 60_000;
   }
 
@@ -109,11 +121,13 @@ export class LinuxBridgeFirewall {
     const r = renderFirewall(desired, this.chains);
     const problems = [...r.problems];
     const owning = r.tables[4].chains.length > 0;
-    const changed: FirewallApplyResult['changed'] = { sysctl: false, ipsets: [], iptables4: false, iptables6: false, nft: false, destroyedIpsets: [] };
+    const changed: FirewallApplyResult['changed'] = { sysctl: false, ipsets: [], raw4: false, raw6: false, iptables4: false, iptables6: false, nft: false, destroyedIpsets: [] };
 
-    const [save4, save6, ipsetText, sysctls] = await Promise.all([
+    const [save4, save6, raw4, raw6, ipsetText, sysctls] = await Promise.all([
       this.run('read', ['iptables-save', '-t', 'filter'], netns),
       this.run('read', ['ip6tables-save', '-t', 'filter'], netns),
+      this.run('read', ['iptables-save', '-t', 'raw'], netns),
+      this.run('read', ['ip6tables-save', '-t', 'raw'], netns),
       this.run('read', ['ipset', 'save'], netns),
       owning ? this.run('read', ['sysctl', '-n', ...BRIDGE_SYSCTLS], netns) : Promise.resolve(''),
     ]);
@@ -130,6 +144,22 @@ export class LinuxBridgeFirewall {
     if (stale.length > 0) {
       await this.run('ipset', ['ipset', 'restore', '-exist'], netns, ipsetRestoreScript(stale));
       changed.ipsets = stale.map((s) => s.name);
+    }
+
+    // Zones before the filter rules: a port's first connections already get its zone.
+    // The IPv4 table decides the zones of both families (Python reads only IPv4's).
+    const saved4 = parseIptablesSave(raw4, 'raw');
+    const zt = renderZoneTable(r.filtered, this.zoneScope, this.chains, zonesInTable(saved4, this.chains.isOwned));
+    problems.push(...zt.problems);
+    const rawRestore4 = composeTableRestore(this.rawPolicy, zt, saved4);
+    if (rawRestore4 !== null) {
+      await this.run('raw4', ['iptables-restore', '--noflush'], netns, rawRestore4);
+      changed.raw4 = true;
+    }
+    const rawRestore6 = composeTableRestore(this.rawPolicy, zt, parseIptablesSave(raw6, 'raw'));
+    if (rawRestore6 !== null) {
+      await this.run('raw6', ['ip6tables-restore', '--noflush'], netns, rawRestore6);
+      changed.raw6 = true;
     }
 
     const restore4 = composeRestore(r.tables[4], parseIptablesSave(save4), this.filterPolicy);

@@ -3,7 +3,7 @@
  * reply (with tap names): iptables fragments for both families, ipsets, and the
  * bridge table. Pure: same input, same output; no I/O, no clock.
  */
-import { fragmentOf, renderFilterTable } from './render-iptables.js';
+import { filteredPorts, fragmentOf, renderFilterTable } from './render-iptables.js';
 import { renderIpsets } from './render-ipsets.js';
 import { renderNftBridge } from './render-nft-bridge.js';
 import type { FirewallRender, OwnedFilterTable, Problem, SgInfo } from './types.js';
@@ -54,6 +54,7 @@ export function renderFirewall(raw: unknown, names: ChainNames = LINUXBRIDGE_CHA
     tables: { 4: t4, 6: t6 },
     ipsets: renderIpsets(info),
     nftBridge: renderNftBridge(info, blockedDevices),
+    filtered: filteredPorts(info),
     problems,
   };
 }

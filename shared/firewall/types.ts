@@ -101,5 +101,7 @@ export interface FirewallRender {
   ipsets: IpsetSpec[];
   /** An `nft -f` script replacing `table bridge nucleon_l2` (empty table when no port needs it). */
   nftBridge: string;
+  /** The filtered ports (port security on, one per device): each gets a conntrack zone. */
+  filtered: SgPort[];
   problems: Problem[];
 }

@@ -17,6 +17,8 @@ const NODE = `${prefix}n`;
 const VM_A = `${prefix}a`;
 const VM_B = `${prefix}b`;
 const SG = '0a0a0a0a-1111-4222-8333-444444444444';
+const NET = 'fe0e0e0e-5555-4666-8777-888888888888';
+const BRQ = `brq${NET.slice(0, 11)}`;
 const PA = `${randomBytes(4).toString('hex')}-aaaa-4aaa-8aaa-aaaaaaaaaaaa`;
 const PB = `${randomBytes(4).toString('hex')}-bbbb-4bbb-8bbb-bbbbbbbbbbbb`;
 const TAP_A = `tap${PA.slice(0, 11)}`;
@@ -36,8 +38,8 @@ async function pings(from: string, to: string, src?: string): Promise<boolean> {
 }
 
 async function save(): Promise<string> {
-  const [v4, v6] = await Promise.all([ns(NODE, 'iptables-save', '-t', 'filter'), ns(NODE, 'ip6tables-save', '-t', 'filter')]);
-  return normaliseSave(v4.stdout) + normaliseSave(v6.stdout);
+  const [v4, v6, r4, r6] = await Promise.all([ns(NODE, 'iptables-save', '-t', 'filter'), ns(NODE, 'ip6tables-save', '-t', 'filter'), ns(NODE, 'iptables-save', '-t', 'raw'), ns(NODE, 'ip6tables-save', '-t', 'raw')]);
+  return normaliseSave(v4.stdout) + normaliseSave(v6.stdout) + normaliseSave(r4.stdout) + normaliseSave(r6.stdout);
 }
 
 interface Opts {
@@ -46,7 +48,7 @@ interface Opts {
 }
 function desired(o: Opts = {}): Record<string, unknown> {
   const port = (id: string, device: string, ip: string, mac: string, psec: boolean) => ({
-    id, device, mac_address: mac, fixed_ips: [ip], allowed_address_pairs: [], port_security_enabled: psec,
+    id, device, network_id: NET, mac_address: mac, fixed_ips: [ip], allowed_address_pairs: [], port_security_enabled: psec,
     device_owner: 'compute:nova', security_groups: psec ? [SG] : [], security_group_rules: [],
   });
   return {
@@ -66,15 +68,15 @@ const ICMP_FROM_ANY = { direction: 'ingress', ethertype: 'IPv4', protocol: 'icmp
 
 before(async () => {
   for (const n of [NODE, VM_A, VM_B]) await execa('ip', ['netns', 'add', n]);
-  await execa('ip', ['-n', NODE, 'link', 'add', 'brqfwtest', 'type', 'bridge', 'stp_state', '0', 'forward_delay', '0']);
+  await execa('ip', ['-n', NODE, 'link', 'add', BRQ, 'type', 'bridge', 'stp_state', '0', 'forward_delay', '0']);
   for (const [tap, vm, ip, mac] of [[TAP_A, VM_A, IP_A, MAC_A], [TAP_B, VM_B, IP_B, MAC_B]] as const) {
     await execa('ip', ['-n', NODE, 'link', 'add', tap, 'type', 'veth', 'peer', 'name', 'vm0', 'netns', vm]);
-    await execa('ip', ['-n', NODE, 'link', 'set', tap, 'master', 'brqfwtest', 'up']);
+    await execa('ip', ['-n', NODE, 'link', 'set', tap, 'master', BRQ, 'up']);
     await execa('ip', ['-n', vm, 'link', 'set', 'vm0', 'address', mac, 'up']);
     await execa('ip', ['-n', vm, 'link', 'set', 'lo', 'up']);
     await execa('ip', ['-n', vm, 'addr', 'add', `${ip}/24`, 'dev', 'vm0']);
   }
-  await execa('ip', ['-n', NODE, 'link', 'set', 'brqfwtest', 'up']);
+  await execa('ip', ['-n', NODE, 'link', 'set', BRQ, 'up']);
   // A rule of someone else's that must survive everything we do.
   await ns(NODE, 'iptables', '-A', 'FORWARD', '-s', '192.0.2.1/32', '-j', 'DROP');
   // Sanity: without a firewall the VMs talk.
@@ -95,6 +97,20 @@ test('egress-only group: the bridge-nf sysctls are set and ping between the VMs 
   assert.equal(r.changed.iptables4, true);
   assert.equal((await ns(NODE, 'sysctl', '-n', 'net.bridge.bridge-nf-call-iptables')).stdout.trim(), '1');
   assert.equal(await pings(VM_A, IP_B), false);
+});
+
+test('conntrack zone per network in the raw table, as Python: connections of the network\'s ports are tracked in it', async () => {
+  const raw = (await ns(NODE, 'iptables-save', '-t', 'raw')).stdout;
+  assert.match(raw, /-A PREROUTING -j neutron-linuxbri-PREROUTING/);
+  assert.match(raw, new RegExp(`-A neutron-linuxbri-PREROUTING -m physdev --physdev-in ${BRQ} -m comment --comment "Set zone for ${TAP_A.slice(4)}" -j CT --zone 4097`));
+  assert.match(raw, new RegExp(`-A neutron-linuxbri-PREROUTING -i ${BRQ} .*-j CT --zone 4097`));
+  assert.match(raw, new RegExp(`-A neutron-linuxbri-PREROUTING -m physdev --physdev-in ${TAP_B} .*-j CT --zone 4097`));
+  assert.match((await ns(NODE, 'ip6tables-save', '-t', 'raw')).stdout, /-j CT --zone 4097/, 'IPv6 too');
+  await fw.apply(desired({ ingress: [ICMP_FROM_ANY] }), NODE);
+  await pings(VM_A, IP_B);
+  const ct = await ns(NODE, 'conntrack', '-L', '-p', 'icmp').catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? '' }));
+  assert.match(ct.stdout, new RegExp(`src=${IP_A.replace(/\./g, '\\.')} dst=${IP_B.replace(/\./g, '\\.')} .*zone=4097`), ct.stdout);
+  await fw.apply(desired(), NODE);
 });
 
 test('ingress ICMP from the remote group (ipset): ping works; removed again: a new ping fails', async () => {
@@ -147,6 +163,8 @@ test('re-applying the same state is a no-op; a hand-edited chain is restored by 
   const again = await fw.apply(state, NODE);
   assert.equal(again.changed.iptables4, false);
   assert.equal(again.changed.iptables6, false);
+  assert.equal(again.changed.raw4, false, 'zones kept: the raw table is not rewritten');
+  assert.equal(again.changed.raw6, false);
   assert.deepEqual(again.changed.ipsets, []);
   assert.equal(again.changed.nft, false, "the nft bridge table is not rewritten when the kernel already has it");
   assert.equal(await save(), first);
@@ -164,7 +182,7 @@ test('re-applying the same state is a no-op; a hand-edited chain is restored by 
 test('empty desired: owned chains, jumps, sets and the bridge table vanish; a foreign FORWARD rule survives', async () => {
   await fw.apply({ devices: {}, security_groups: {}, sg_member_ips: {} }, NODE);
   const s = await save();
-  assert.doesNotMatch(s, /neutron-linuxbri|neutron-filter-top/);
+  assert.doesNotMatch(s, /neutron-linuxbri|neutron-filter-top|CT --zone/);
   assert.match(s, /-A FORWARD -s 192\.0\.2\.1\/32 -j DROP/);
   assert.equal((await ns(NODE, 'ipset', 'list', '-n')).stdout.trim(), '');
   const tables = (await ns(NODE, 'nft', 'list', 'tables')).stdout;
