@@ -27,6 +27,7 @@ export function firewallFor(sg: { enable_security_group: boolean; firewall_drive
       const info = await sgInfo.securityGroupInfo(ports);
       const res = await fw.apply(info);
       for (const p of res.problems) logger.warn({ path: p.path, reason: p.reason }, 'security group input not applied as given');
+      if (res.changed.flushedZones.length > 0) logger.info({ zones: res.changed.flushedZones }, 'conntrack zones flushed: connections a removed rule or member allowed face the rules again');
       logger.debug({ changed: res.changed }, 'firewall reconciled');
     },
   };

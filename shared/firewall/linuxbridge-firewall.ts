@@ -14,8 +14,9 @@
  *   `table bridge nucleon_l2`, and our jumps in INPUT/FORWARD/OUTPUT and
  *   neutron-filter-top. Nothing else is flushed or deleted.
  * - Order: sysctls → ipsets (new members, new sets) → raw-table conntrack zones v4 → v6
- *   (ct-zones.ts) → filter iptables-restore v4 → v6 →
- *   nft -f bridge table → destroy sets no rule references any more. Sets must exist
+ *   (ct-zones.ts) → filter iptables-restore v4 → v6 → nft bridge table → conntrack
+ *   flush of the zones whose ports lost a rule, a set member or an ACCEPT (ct-flush.ts) →
+ *   destroy sets no rule references any more. Sets must exist
  *   before a rule names them and may only go after no rule does.
  * - A failing step throws {@link FirewallApplyError} (step, and the CommandError with
  *   argv and stderr as cause); earlier steps stay applied, the next apply retries all.
@@ -29,10 +30,11 @@ import { ipsetRestoreScript } from './render-ipsets.js';
 import { listingMatches, withFingerprint } from './nft-fingerprint.js';
 import { renderFirewall } from './render.js';
 import { composeRestore, composeTableRestore, securityGroupFilterPolicy, type TablePolicy } from './restore-script.js';
-import { renderZoneTable, zoneChain, zonesInTable, type ZoneScope } from './ct-zones.js';
+import { renderZoneTable, zoneChain, zoneDevice, zonesInTable, type ZoneScope } from './ct-zones.js';
+import { zonesToFlush } from './ct-flush.js';
 import type { IpsetSpec, Problem } from './types.js';
 
-export type FirewallStep = 'read' | 'sysctl' | 'ipset' | 'raw4' | 'raw6' | 'iptables4' | 'iptables6' | 'nft' | 'ipset-destroy';
+export type FirewallStep = 'read' | 'sysctl' | 'ipset' | 'raw4' | 'raw6' | 'iptables4' | 'iptables6' | 'nft' | 'conntrack' | 'ipset-destroy';
 
 export class FirewallApplyError extends Error {
   override readonly name = 'FirewallApplyError';
@@ -46,7 +48,7 @@ export class FirewallApplyError extends Error {
 
 export interface FirewallApplyResult {
   /** Which steps changed the kernel. */
-  changed: { sysctl: boolean; ipsets: string[]; raw4: boolean; raw6: boolean; iptables4: boolean; iptables6: boolean; nft: boolean; destroyedIpsets: string[] };
+  changed: { sysctl: boolean; ipsets: string[]; raw4: boolean; raw6: boolean; iptables4: boolean; iptables6: boolean; nft: boolean; flushedZones: number[]; destroyedIpsets: string[] };
   /** Input entries skipped, and owned sets that could not be destroyed (still in use by a rule not ours). */
   problems: Problem[];
   commands: number;
@@ -115,13 +117,27 @@ export class LinuxBridgeFirewall {
     }
   }
 
+  /**
+   * `conntrack -D -w N`; it exits 1 with "0 flow entries have been deleted." when the
+   * zone is empty, which is a success here.
+   */
+  private async flushZone(zone: number, netns: string | undefined): Promise<void> {
+    try {
+      await this.run('conntrack', ['conntrack', '-D', '-w', String(zone)], netns);
+    } catch (e) {
+      const cause = e instanceof FirewallApplyError ? e.cause : e;
+      if (cause instanceof CommandError && cause.exitCode === 1 && /\b0 flow entries have been deleted/.test(cause.stderr + cause.stdout)) return;
+      throw e;
+    }
+  }
+
   /** Makes the node namespace's firewall match `desired` (see the class contract). */
   async apply(desired: unknown, netns?: string): Promise<FirewallApplyResult> {
     this.commands = 0;
     const r = renderFirewall(desired, this.chains);
     const problems = [...r.problems];
     const owning = r.tables[4].chains.length > 0;
-    const changed: FirewallApplyResult['changed'] = { sysctl: false, ipsets: [], raw4: false, raw6: false, iptables4: false, iptables6: false, nft: false, destroyedIpsets: [] };
+    const changed: FirewallApplyResult['changed'] = { sysctl: false, ipsets: [], raw4: false, raw6: false, iptables4: false, iptables6: false, nft: false, flushedZones: [], destroyedIpsets: [] };
 
     const [save4, save6, raw4, raw6, ipsetText, sysctls] = await Promise.all([
       this.run('read', ['iptables-save', '-t', 'filter'], netns),
@@ -140,6 +156,8 @@ export class LinuxBridgeFirewall {
     }
 
     const existingSets = parseIpsetSave(ipsetText);
+    const savedFilter4 = parseIptablesSave(save4);
+    const savedFilter6 = parseIptablesSave(save6);
     const stale = r.ipsets.filter((s) => !sameMembers(s, existingSets.get(s.name)));
     if (stale.length > 0) {
       await this.run('ipset', ['ipset', 'restore', '-exist'], netns, ipsetRestoreScript(stale));
@@ -162,13 +180,13 @@ export class LinuxBridgeFirewall {
       changed.raw6 = true;
     }
 
-    const restore4 = composeRestore(r.tables[4], parseIptablesSave(save4), this.filterPolicy);
+    const restore4 = composeRestore(r.tables[4], savedFilter4, this.filterPolicy);
     if (restore4 !== null) {
       // Rules on stdin: `iptables-restore -w FILE` would take FILE as the wait time (KERNEL.md §3).
       await this.run('iptables4', ['iptables-restore', '--noflush'], netns, restore4);
       changed.iptables4 = true;
     }
-    const restore6 = composeRestore(r.tables[6], parseIptablesSave(save6), this.filterPolicy);
+    const restore6 = composeRestore(r.tables[6], savedFilter6, this.filterPolicy);
     if (restore6 !== null) {
       await this.run('iptables6', ['ip6tables-restore', '--noflush'], netns, restore6);
       changed.iptables6 = true;
@@ -182,6 +200,18 @@ export class LinuxBridgeFirewall {
     if (!inSync) {
       await this.run('nft', ['nft', '-f', '-'], netns, script);
       changed.nft = true;
+    }
+
+    // Only now, with the new rules and members in place: connections they no longer allow
+    // are forgotten and must pass the rules again (ct-flush.ts).
+    const flush = zonesToFlush({
+      names: this.chains, saved: [savedFilter4, savedFilter6], desired: [r.tables[4], r.tables[6]],
+      setsNow: existingSets, setsWanted: r.ipsets, ports: r.filtered,
+      zoneOf: (p) => { const k = zoneDevice(p, this.zoneScope); return k === undefined ? undefined : zt.zones.get(k); },
+    });
+    for (const zone of flush) {
+      await this.flushZone(zone, netns);
+      changed.flushedZones.push(zone);
     }
 
     const wanted = new Set(r.ipsets.map((s) => s.name));

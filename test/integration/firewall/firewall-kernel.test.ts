@@ -110,7 +110,18 @@ test('conntrack zone per network in the raw table, as Python: connections of the
   await pings(VM_A, IP_B);
   const ct = await ns(NODE, 'conntrack', '-L', '-p', 'icmp').catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? '' }));
   assert.match(ct.stdout, new RegExp(`src=${IP_A.replace(/\./g, '\\.')} dst=${IP_B.replace(/\./g, '\\.')} .*zone=4097`), ct.stdout);
-  await fw.apply(desired(), NODE);
+  // The rule goes while a ping runs: its entry (ESTABLISHED, same ICMP id) would let it
+  // go on forever; the zone flush makes its next request face the rules again.
+  const pinger = execa('ip', ['netns', 'exec', VM_A, 'ping', '-n', '-c', '20', '-i', '0.2', '-W', '1', IP_B], { reject: false, timeout: 15_000 });
+  await new Promise((res) => setTimeout(res, 1200));
+  const removal = await fw.apply(desired(), NODE);
+  assert.deepEqual(removal.changed.flushedZones, [4097], 'the zone of the ports that lost the rule is flushed');
+  const out = (await pinger).stdout;
+  const m = /(\d+) packets transmitted, (\d+) received/.exec(out);
+  assert.ok(m, out);
+  assert.ok(Number(m[2]) > 0 && Number(m[2]) <= 8, `the running ping stops once the rule is gone: ${m[0]}`);
+  const again = await fw.apply(desired(), NODE);
+  assert.deepEqual(again.changed.flushedZones, [], 'nothing taken away: nothing flushed');
 });
 
 test('ingress ICMP from the remote group (ipset): ping works; removed again: a new ping fails', async () => {
