@@ -5,6 +5,8 @@
  *    (tunnel_sync);
  * 2. gets each plugged port's details from the resource cache (local, no RPC) and
  *    computes the desired OVSDB state (bridges, patch/tunnel ports, tags);
+ *    With firewall_driver = iptables_hybrid, the ports' iptables filter (on their
+ *    qbr bridges) is reconciled here, before their tags are set;
  * 3. applies the OVSDB difference in ONE ovs-vsctl transaction;
  * 4. renders every bridge's flows (+ the OVS firewall's) and synchronises them, one
  *    OpenFlow bundle per bridge, only the difference;
@@ -67,6 +69,18 @@ export interface OvsDryRun {
 
 export type ReportedState = 'up' | 'down';
 
+/** A firewall outside OVS (iptables_hybrid): the filter of the plugged ports, reconciled each apply. */
+export interface PortFilter {
+  /**
+   * Makes the filter match exactly these ports (all plugged ports known to the server);
+   * `full`: reconcile even when its input did not change. Throws (already logged) when
+   * it fails.
+   */
+  sync(portIds: readonly string[], full: boolean): Promise<unknown>;
+  /** Ports the last successful sync covered. */
+  readonly filtered: ReadonlySet<string>;
+}
+
 export interface OvsAgentDeps {
   config: OvsAgentConfig;
   host: string;
@@ -79,6 +93,8 @@ export interface OvsAgentDeps {
   /** Every bridge's desired flows (bridge name → flows), firewall included. */
   renderFlows(input: FlowRenderInput): Promise<Map<string, FlowSpec[]>>;
   syncFlows(bridge: string, flows: FlowSpec[]): Promise<FlowSyncResult>;
+  /** firewall_driver = iptables_hybrid; undefined for the openvswitch firewall (flows) and noop. */
+  portFilter?: PortFilter;
   plugin: OvsPluginApi;
   runner: CommandRunner;
   logger: Logger;
@@ -247,6 +263,20 @@ export class OvsAgent {
     this.lastDesired = desired;
     for (const p of desired.problems) log.error({ problem: p }, 'node configuration problem');
 
+    // iptables_hybrid: filter the ports before their tags let traffic through. A port
+    // not covered by a successful filter is not reported up (Python binds it only after
+    // setup_port_filters); the filter logs its own failures.
+    const unfiltered = new Set<string>();
+    if (this.d.portFilter) {
+      const known = plugged.filter((p) => p.facts !== undefined).map((p) => p.portId);
+      try {
+        await this.d.portFilter.sync(known, work.fullSync);
+      } catch (err) {
+        failedKeys.set('firewall', err instanceof Error ? err : new Error(String(err)));
+        for (const id of known) if (!this.d.portFilter.filtered.has(id)) unfiltered.add(id);
+      }
+    }
+
     // 3. OVSDB: one transaction.
     const brTunReady = this.brTunReady(desired);
     const commands = planOvsdbCommands({ desired, observed, tunnelBridge: c.tunnelBridge, sweepTunnels: this.tunnelsSynced && brTunReady });
@@ -294,6 +324,7 @@ export class OvsAgent {
     const down: string[] = [];
     if (flowsOk && !failedKeys.has('ovsdb')) {
       for (const w of desired.wired) {
+        if (unfiltered.has(w.portId)) { failedKeys.set(`port:${w.portId}`, new Error('port filter not in place')); continue; }
         const dirty = requestedFull || work.keys.has(`port:${w.portId}`);
         if (!this.reportedUp.has(w.portId) || dirty) up.push(w.portId);
       }

@@ -4,7 +4,9 @@
  * Wiring only: config → OVSDB (capabilities, then the live monitor) → resource cache
  * (bulk_pull + neutron-vo pushes, as the Python agent's RemoteResourceCache) → RPC
  * consumers (tunnel, dvr, l2pop: they mark keys dirty) → reconcile runner
- * (OvsAgent.apply) → report_state with the device count. Like Python, it does not
+ * (OvsAgent.apply) → report_state with the device count. The firewall: openvswitch
+ * (flows on br-int), iptables_hybrid (iptables on the ports' qbr bridges, shared with
+ * the linuxbridge agent's driver) or none. Like Python, it does not
  * report while OVS does not answer (the server must not bind ports to a host whose
  * switch is down).
  */
@@ -22,10 +24,15 @@ import { FlowSync } from '../../shared/drivers/ovs/flow-sync.js';
 import { newRunCookie, formatCookie } from '../../shared/drivers/ovs/flow-cookie.js';
 import { ReconcileRunner } from '../../shared/reconcile/runner.js';
 import { OsloRpcServer } from '../../shared/rpc/index.js';
-import { CacheIncompleteError, RemoteResourceCache, deviceDetailsFromCache, fetchDeviceDetails, fetchSecurityGroupInfo, securityGroupInfoFromCache } from '../../shared/resource-cache/index.js';
+import { CacheIncompleteError, RemoteResourceCache, deviceDetailsFromCache, fetchDeviceDetails } from '../../shared/resource-cache/index.js';
+import { securityGroupInfoPulling } from '../../shared/resource-cache/sg-info-pulling.js';
+import { LinuxBridgeFirewall } from '../../shared/firewall/linuxbridge-firewall.js';
+import { OVS_HYBRID_CHAINS } from '../../shared/firewall/names.js';
 import { dirtyMarksFor } from '../../shared/resource-cache/l2-dirty-marks.js';
 import { ConntrackZoneFlusher, zonesToFlush, type OvsFirewallRender } from './firewall/index.js';
 import { OvsAgent } from './agent.js';
+import { resolveFirewallDriver } from './firewall-driver.js';
+import { HybridFirewall } from './hybrid-firewall.js';
 import { ovsControl } from './control.js';
 import type { OvsAgentConfig } from './desired.js';
 import { assembleFlows } from './flows-assembly.js';
@@ -74,6 +81,7 @@ runMain(AGENT_KINDS.ovs.daemon, async () => {
   const monitor = new OvsdbMonitor({ connection: config.ovs.ovsdb_connection, logger });
   await monitor.start();
 
+  const firewall = resolveFirewallDriver(config.securitygroup);
   const agentConfig: OvsAgentConfig = {
     integrationBridge: config.ovs.integration_bridge,
     tunnelBridge: config.ovs.tunnel_bridge,
@@ -89,13 +97,18 @@ runMain(AGENT_KINDS.ovs.daemon, async () => {
     l2Population: config.agent.l2_population,
     arpResponder: config.agent.arp_responder,
     // firewall_driver unset: Neutron loads no firewall (noop), and so do we.
-    firewallDriver: config.securitygroup.enable_security_group ? (config.securitygroup.firewall_driver ?? 'noop') : 'noop',
+    firewallDriver: firewall.driver,
   };
   for (const t of agentConfig.tunnelTypes) if (t !== 'vxlan') logger.error({ tunnel_type: t }, 'tunnel type not supported (only vxlan); ignored');
-  if (!['openvswitch', 'noop', 'iptables_hybrid'].includes(agentConfig.firewallDriver)) {
-    logger.warn({ firewall_driver: agentConfig.firewallDriver }, 'unknown firewall_driver; ports get anti-spoofing only');
+  if (firewall.unknown !== undefined) {
+    logger.warn({ firewall_driver: firewall.unknown }, 'unknown firewall_driver; ports get anti-spoofing only');
+  } else if (firewall.enforced === 'openvswitch') {
+    logger.info({ firewall_driver: 'openvswitch' }, 'firewall: openvswitch (conntrack flows on br-int)');
+  } else if (firewall.enforced === 'iptables_hybrid') {
+    logger.info({ firewall_driver: 'iptables_hybrid', chains: `${OVS_HYBRID_CHAINS.wrap}-*` }, 'firewall: iptables_hybrid (iptables on each port\'s qbr bridge through br_netfilter, plus anti-spoofing flows on br-int)');
+  } else {
+    logger.info({ firewall_driver: firewall.driver, enable_security_group: config.securitygroup.enable_security_group }, 'security groups are not enforced by this agent (noop firewall)');
   }
-  if (agentConfig.firewallDriver === 'iptables_hybrid') logger.warn('firewall_driver = iptables_hybrid is not implemented: ports get anti-spoofing flows only; use openvswitch');
 
   const pluginClient = serverClient(boot, SERVER_TOPICS.plugin);
   const cache = new RemoteResourceCache({ connection, client: pluginClient, host, logger });
@@ -108,6 +121,16 @@ runMain(AGENT_KINDS.ovs.daemon, async () => {
   const cookie = newRunCookie();
   logger.info({ cookie: formatCookie(cookie) }, 'flow cookie of this run');
   const flusher = new ConntrackZoneFlusher({ runner, datapathType: config.ovs.datapath_type, ...(rundir ? { env: { OVS_RUNDIR: rundir } } : {}) });
+  // Cache-backed security_group_info_for_devices for either firewall (pulls what the cache lacks).
+  const sgInfoFor = (ids: readonly string[]) => securityGroupInfoPulling(cache, ids);
+  // iptables_hybrid: Python's Linux-bridge iptables rules on each port's tap (in its qbr),
+  // chains neutron-openvswi-*, a conntrack zone per port (keyed by its qvb, as Python's
+  // CONNTRACK_ZONE_PER_PORT), in the agent's own network namespace.
+  let hybrid: HybridFirewall | undefined;
+  if (firewall.enforced === 'iptables_hybrid') {
+    const iptables = new LinuxBridgeFirewall({ runner, chains: OVS_HYBRID_CHAINS, zoneScope: 'port' });
+    hybrid = new HybridFirewall({ sgInfo: sgInfoFor, apply: (reply) => iptables.apply(reply), logger });
+  }
   let lastFirewall: OvsFirewallRender | undefined;
   let pendingFirewall: OvsFirewallRender | undefined;
 
@@ -167,11 +190,7 @@ runMain(AGENT_KINDS.ovs.daemon, async () => {
         if (of !== undefined && !wired.has(t.port) && t.tag === 4095) deadOfports.push(of);
       }
       const ids = desired.wired.map((w) => w.portId);
-      let sg: unknown = {};
-      if (agentConfig.firewallDriver === 'openvswitch') {
-        try { sg = securityGroupInfoFromCache(cache, ids); }
-        catch (err) { if (!(err instanceof CacheIncompleteError)) throw err; sg = await fetchSecurityGroupInfo(cache, ids); }
-      }
+      const sg: unknown = agentConfig.firewallDriver === 'openvswitch' ? await sgInfoFor(ids) : {};
       const a = assembleFlows({ config: agentConfig, desired, observed, fdb, deadOfports, logger, sgInfo: () => sg });
       pendingFirewall = a.firewall;
       return a.flows;
@@ -189,6 +208,7 @@ runMain(AGENT_KINDS.ovs.daemon, async () => {
       }
       return { added: r.added, modified: r.modified, deleted: r.deleted };
     },
+    ...(hybrid ? { portFilter: hybrid } : {}),
   });
   const loop = new ReconcileRunner({ apply: (w) => agent.apply(w), logger, minIntervalMs: 20, retryIntervalMs: 1000, maxIntervalMs: RESYNC_INTERVAL_MS });
 
@@ -241,7 +261,7 @@ runMain(AGENT_KINDS.ovs.daemon, async () => {
           datapathType: config.ovs.datapath_type,
           capabilities: caps,
           vhostuserSocketDir: config.ovs.vhostuser_socket_dir,
-          ovsHybridPlug: config.securitygroup.firewall_driver === 'iptables_hybrid',
+          ovsHybridPlug: firewall.hybridPlug,
           baremetalSmartnic: false,
           // Python: resource_provider_default_hypervisor, else the hypervisor's host name.
           defaultHypervisor: hostname(),
