@@ -4,7 +4,7 @@
  * agent's SecurityGroupServerAPIShim). Both give the server's reply shape with
  * `device` = the tap name, which shared/firewall reads.
  */
-import { CacheIncompleteError, fetchSecurityGroupInfo, securityGroupInfoFromCache, type PortsPullingCacheReader } from '../../shared/resource-cache/index.js';
+import { securityGroupInfoPulling, type PortsPullingCacheReader } from '../../shared/resource-cache/index.js';
 import type { DeviceDetails } from './model.js';
 import type { LinuxBridgePluginApi } from './plugin-api.js';
 
@@ -23,15 +23,5 @@ export function rpcSgInfo(plugin: Pick<LinuxBridgePluginApi, 'securityGroupInfoF
 
 /** From what the cache holds; what it lacks (a group's rules pushed late, new members) is pulled first. */
 export function cacheSgInfo(cache: PortsPullingCacheReader): SgInfoSource {
-  return {
-    async securityGroupInfo(ports) {
-      const ids = ports.map((p) => p.port_id);
-      try {
-        return securityGroupInfoFromCache(cache, ids);
-      } catch (err) {
-        if (!(err instanceof CacheIncompleteError)) throw err;
-        return fetchSecurityGroupInfo(cache, ids);
-      }
-    },
-  };
+  return { securityGroupInfo: (ports) => securityGroupInfoPulling(cache, ports.map((p) => p.port_id)) };
 }

@@ -42,6 +42,7 @@ export { normalizeMac } from './ovo-fields.js';
 export { deviceDetailsFromCache, fetchDeviceDetails, isDeviceDetails, migratingTo, SERVER_DETAIL_KEYS } from './device-details.js';
 export type { DeviceDetails, DeviceDetailsReply, PullingCacheReader } from './device-details.js';
 export { securityGroupInfoFromCache, fetchSecurityGroupInfo, renderRule, providerRules, tapDevice } from './sg-info.js';
+export { securityGroupInfoPulling } from './sg-info-pulling.js';
 export type { SgInfoReply, SgInfoPort, SgInfoRule, SgMemberIps, PortsPullingCacheReader } from './sg-info.js';
 export { pushTopic, pushEndpoint, PUSH_RPC_VERSION } from './push-endpoint.js';
 export type { PushBatch, PushEventType } from './push-endpoint.js';

@@ -3,7 +3,7 @@
  * cache: computed locally (no RPC) when the cache holds everything; when it lacks a
  * port, a group's rules (pushed late) or members, those are pulled first. The same
  * steps every cache-backed firewall input takes (the OVS agent's openvswitch and
- * iptables_hybrid drivers; the linuxbridge agent's cacheSgInfo does the same).
+ * iptables_hybrid drivers, the linuxbridge agent's cacheSgInfo).
  */
 import { CacheIncompleteError } from './errors.js';
 import { fetchSecurityGroupInfo, securityGroupInfoFromCache, type PortsPullingCacheReader, type SgInfoReply } from './sg-info.js';
