@@ -9,6 +9,7 @@ import { readLinks } from '../../shared/drivers/ip-links.js';
 import { describeOp } from '../../shared/reconcile/describe.js';
 import type { LinuxBridgeAgent } from './agent.js';
 import { bridgeName, tapName } from './model.js';
+import { firewallLinesFor } from '../../shared/firewall/trace-lines.js';
 
 export function linuxBridgeControl(o: { agent: LinuxBridgeAgent; runner: CommandRunner; agentType: string; host: string; daemon: string; resync: (reason: string) => void }): ControlProvider {
   return {
@@ -28,12 +29,7 @@ export function linuxBridgeControl(o: { agent: LinuxBridgeAgent; runner: Command
       const names = new Set<string>([tapName(id11), bridgeName(id11), ...ports.flatMap((p) => [p.device, bridgeName(p.network_id)])]);
       for (const b of desired?.bridges.values() ?? []) if (names.has(b.name) && b.uplink) names.add(b.uplink.name);
       const kernel = [...links.values()].filter((l) => names.has(l.name));
-      let firewall: string[] = [];
-      try {
-        const save = (await o.runner.run(['iptables-save', '-t', 'filter'])).stdout;
-        const tags = ports.map((p) => p.device.slice(3));
-        firewall = save.split('\n').filter((l) => tags.some((t) => l.includes(t)) || ports.some((p) => l.includes(p.port_id.slice(0, 10))));
-      } catch { /* no iptables: nothing to show */ }
+      const firewall = await firewallLinesFor(o.runner, ports.map((p) => p.port_id));
       return {
         ports,
         desired: {

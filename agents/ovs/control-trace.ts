@@ -3,7 +3,8 @@
  * (network, segment, admin state, security groups), its OVSDB row, the tag and local
  * VLAN the last apply wanted, whether it was reported up, and br-int's flows that
  * concern it: by its ofport or MAC (the port's own flows) and by its local VLAN (its
- * network's flows, shared with the other ports on it). For a network id with a local
+ * network's flows, shared with the other ports on it), and with iptables_hybrid its
+ * iptables lines (chains, zone rules). For a network id with a local
  * VLAN here: that VLAN, the network's ports, and its flows. Unknown ids: `{}`.
  * Read-only: OVSDB comes from the monitor's snapshot, flows from one dump-flows.
  */
@@ -24,6 +25,8 @@ export interface TraceDeps {
   ofctl: FlowReader;
   /** Lines listed per flow group (the count is always complete). */
   maxFlowLines: number;
+  /** iptables_hybrid only: the port's iptables lines (filter and raw tables). */
+  firewallLines?: (portId: string) => Promise<string[]>;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -59,6 +62,7 @@ export async function traceOvs(d: TraceDeps, rawId: string): Promise<Record<stri
     local_vlan: vlan ? vlanView(vlan) : localVlan !== undefined ? { local_vlan: localVlan, from: 'OVSDB other_config' } : undefined,
     reported: d.agent.reported(id) ?? 'not reported',
     flows: await flowsView(d, { ofport, mac, localVlan }),
+    ...(d.firewallLines ? { iptables: await d.firewallLines(id) } : {}),
   };
 }
 

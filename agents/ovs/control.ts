@@ -33,6 +33,8 @@ export interface OvsControlOptions {
   diffFlowLines?: number;
   /** Flow lines listed per group in a trace (default 100). */
   traceFlowLines?: number;
+  /** iptables_hybrid: the iptables lines of a port, shown by trace. */
+  firewallLines?: (portId: string) => Promise<string[]>;
 }
 
 export function ovsControl(o: OvsControlOptions): ControlProvider {
@@ -49,7 +51,7 @@ export function ovsControl(o: OvsControlOptions): ControlProvider {
       const r = await o.agent.dryRun((bridge, flows) => o.flowSync.plan(bridge, flows, { cookie: o.cookie }));
       return dryRunEntries(r, o.diffFlowLines ?? DEFAULT_DIFF_FLOW_LINES);
     },
-    trace: (id) => traceOvs({ agent: o.agent, ofctl: o.ofctl, maxFlowLines: o.traceFlowLines ?? 100 }, id),
+    trace: (id) => traceOvs({ agent: o.agent, ofctl: o.ofctl, maxFlowLines: o.traceFlowLines ?? 100, ...(o.firewallLines ? { firewallLines: o.firewallLines } : {}) }, id),
     resync: o.resync,
   };
 }

@@ -33,6 +33,7 @@ import { ConntrackZoneFlusher, zonesToFlush, type OvsFirewallRender } from './fi
 import { OvsAgent } from './agent.js';
 import { resolveFirewallDriver } from './firewall-driver.js';
 import { HybridFirewall } from './hybrid-firewall.js';
+import { firewallLinesFor } from '../../shared/firewall/trace-lines.js';
 import { ovsControl } from './control.js';
 import type { OvsAgentConfig } from './desired.js';
 import { assembleFlows } from './flows-assembly.js';
@@ -271,7 +272,7 @@ runMain(AGENT_KINDS.ovs.daemon, async () => {
       }),
     },
     runner: loop,
-    control: ovsControl({ agent, flowSync, ofctl, cookie, agentType: meta.agentType, host, daemon: meta.daemon, resync: (reason) => loop.requestFullSync(reason) }),
+    control: ovsControl({ agent, flowSync, ofctl, cookie, agentType: meta.agentType, host, daemon: meta.daemon, resync: (reason) => loop.requestFullSync(reason), ...(hybrid ? { firewallLines: (id: string) => firewallLinesFor(runner, [id]) } : {}) }),
     stopSteps: () => [
       { name: 'reconcile loop', run: () => loop.stop() },
       // All consumers in one step, in parallel: each may wait on the broker, and one 2 s
