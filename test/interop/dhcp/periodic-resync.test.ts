@@ -5,8 +5,9 @@
  * hand-deleted namespaces), and that drift of every kind (namespace, veth, address,
  * dnsmasq, haproxy) is repaired within a resync interval.
  *
- * Figures are printed (`# ...` lines); the only timed assertions are generous bounds
- * (10 s for a lease, a few intervals for a repair). NUCLEON_DHCP_RESYNC_NETWORKS sets
+ * Figures are printed (`# ...` lines). A new port must be served by the first apply after
+ * its notification (an order read from the agent's log, not a duration); the only timed
+ * bounds are generous waits (a few intervals for a repair). NUCLEON_DHCP_RESYNC_NETWORKS sets
  * the number of networks (default 20), NUCLEON_DHCP_RESYNC_DEBUG=1 runs the agent with
  * debug logging and prints where a periodic pass spends its time.
  */
@@ -28,7 +29,6 @@ const N = Math.max(6, Math.min(200, Number(process.env['NUCLEON_DHCP_RESYNC_NETW
 const DEBUG = process.env['NUCLEON_DHCP_RESYNC_DEBUG'] === '1';
 /** [nucleon] resync_interval of the agent under test, seconds. */
 const RESYNC_S = 5;
-const LEASE_BOUND_MS = 10_000;
 
 let server: NeutronServer;
 let node: TestNode;
@@ -118,7 +118,7 @@ async function ns(net: string): Promise<boolean> {
  * Creates a compute port on `net` bound to our host at `at` (epoch ms), plugs a VM for
  * it and measures POST -> hosts file lists its MAC and POST -> udhcpc lease.
  */
-async function leaseFor(net: string, label: string): Promise<{ hostsMs: number; leaseMs: number }> {
+async function leaseFor(net: string, label: string): Promise<{ hostsMs: number; leaseMs: number; servedOnNotice: boolean; notice: string }> {
   const t0 = Date.now();
   const p = (await neutronApi<{ port: Port }>('/ports', 'POST', { port: { network_id: net, project_id: PROJECT, 'binding:host_id': host, device_owner: 'compute:nova', device_id: crypto.randomUUID(), port_security_enabled: false } })).port;
   ports.push(p.id);
@@ -132,7 +132,23 @@ async function leaseFor(net: string, label: string): Promise<{ hostsMs: number; 
   // The agent's applies between the POST and the hosts file: what the port waited behind.
   const during = applies().filter((a) => a.end >= t0 && a.start <= t0 + hostsMs);
   console.log(`#   applies meanwhile (start relative to the POST): ${during.map((a) => `${a.start - t0} ms ${a.fullSync ? (a.reason.includes('periodic') ? 'periodic' : 'full') : 'incremental'} ${a.durationMs} ms, ${a.keys} keys${a.deferred ? `, ${a.deferred} deferred` : ''}`).join(' | ')}`);
-  return { hostsMs, leaseMs };
+  return { hostsMs, leaseMs, ...servedOnNotice(net, t0) };
+}
+
+/**
+ * Was the port served without waiting behind the periodic pass's work? From the agent's
+ * own log lines, in order: dnsmasq of `net` reloaded (or started) no later than the end
+ * of the first apply whose reasons include port_create_end. (A pass running when the
+ * notice came may serve it itself: then that later apply finds nothing to do.) An order,
+ * not a duration: load stretches both alike, where a timed bound failed once on a
+ * machine shared with benchmarks.
+ */
+function servedOnNotice(net: string, t0: number): { servedOnNotice: boolean; notice: string } {
+  const reload = (dhcp?.log.json ?? []).find((l) => l['network_id'] === net && (l['msg'] === 'dnsmasq reloaded' || l['msg'] === 'dnsmasq running') && Date.parse(String(l['time'])) >= t0);
+  const at = reload ? Date.parse(String(reload['time'])) : undefined;
+  const first = applies().filter((a) => a.end >= t0 && a.reason.includes('port_create_end')).sort((x, y) => x.end - y.end)[0];
+  const notice = `${first ? `first apply for port_create_end ${first.start - t0}..${first.end - t0} ms, ${first.keys} keys${first.deferred ? `, ${first.deferred} deferred` : ''}` : 'no apply for port_create_end'}; dnsmasq reloaded at ${at === undefined ? '-' : at - t0} ms (after the POST)`;
+  return { servedOnNotice: at !== undefined && (first === undefined || at <= first.end), notice };
 }
 
 /** With debug logging: where the commands of the pass [start, end] spent their time. */
@@ -208,7 +224,7 @@ test('a port created when a periodic pass starts gets its lease promptly', async
   const p = await nextPeriodic(Date.now());
   await sleepUntil(predictedStart(p) + 20);
   const r = await leaseFor(nets[0]!, 'port created at the start of a clean periodic pass');
-  assert.ok(r.leaseMs < LEASE_BOUND_MS, `lease after ${r.leaseMs} ms`);
+  assert.ok(r.servedOnNotice, `the port is served by the first apply after its notification: ${r.notice}`);
 });
 
 test('a port created while a periodic pass repairs hand-deleted namespaces gets its lease promptly', async () => {
@@ -222,7 +238,7 @@ test('a port created while a periodic pass repairs hand-deleted namespaces gets 
   const r = await leaseFor(nets[1]!, `port created while ${victims.length} deleted namespaces are repaired`);
   await waitFor(() => victims.every(dnsmasqServes), { timeoutMs: (RESYNC_S * 3 + 30) * 1000, intervalMs: 100, description: 'deleted namespaces rebuilt with dnsmasq inside' });
   console.log(`# ${victims.length} deleted namespaces rebuilt, dnsmasq in each, ${Date.now() - (at - 300)} ms after the deletion (${Date.now() - t0} ms after the port POST)`);
-  assert.ok(r.leaseMs < LEASE_BOUND_MS, `lease after ${r.leaseMs} ms`);
+  assert.ok(r.servedOnNotice, `the port is served by the first apply after its notification, not after the repairs: ${r.notice}`);
 });
 
 test('drift is repaired within a resync interval: namespace, veth, address, dnsmasq, haproxy', async () => {
