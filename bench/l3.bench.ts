@@ -86,9 +86,9 @@ const SETTLE_MS = 5000;
 const API_CONCURRENCY = 8;
 const EXT_IP = '198.51.100.1';
 const VM_IP = '10.130.0.11';
-const WATCHDOG_MS = 390_000;       // then the run winds down and cleans up (< 7 min in all)
+const WATCHDOG_MS = 540_000;       // then the run winds down and cleans up (< 10 min in all)
 const CLEANUP_RESERVE_MS = 45_000; // measurement deadlines stop this long before the watchdog
-const NUCLEON_SHARE_MS = 150_000;  // the nucleon side may not use more, so Python gets its turn
+const NUCLEON_SHARE_MS = 210_000;  // the nucleon side may not use more, so Python gets its turn
 const WIND_DOWN_MS = 25_000;
 const STOP_GRACE_MS = 15_000;
 
