@@ -25,6 +25,7 @@ import { deviceName, testName } from '../../harness/names.js';
 import { TestNode, type SpawnedProcess } from '../../harness/node-netns.js';
 import { ConfigDir, startDaemon, waitForLog } from '../../harness/daemons.js';
 import { TestVm } from '../../harness/vm.js';
+import { createRouterScenario } from '../../harness/router-scenario.js';
 import { startOvs, type OvsInstance } from '../../harness/ovs.js';
 
 const run = promisify(execFile);
@@ -150,26 +151,10 @@ before(async () => {
   l3Runs.push(l3);
   await waitForLog(l3, 'registered with neutron-server', 60_000);
 
-  const en = await neutronApi<{ network: { id: string } }>('/networks', 'POST', { network: { name: testName('oext'), project_id: PROJECT, 'router:external': true, 'provider:network_type': 'flat', 'provider:physical_network': PHYSNET } });
-  extNetId = en.network.id;
-  created.push({ kind: 'networks', id: extNetId });
-  await neutronApi('/subnets', 'POST', { subnet: { network_id: extNetId, ip_version: 4, cidr: '198.51.100.0/24', gateway_ip: '198.51.100.1', enable_dhcp: false, allocation_pools: [{ start: '198.51.100.100', end: '198.51.100.200' }], project_id: PROJECT } });
-  const tn = await neutronApi<{ network: { id: string } }>('/networks', 'POST', { network: { name: testName('oint'), project_id: PROJECT } });
-  created.push({ kind: 'networks', id: tn.network.id });
-  const sn = await neutronApi<{ subnet: { id: string } }>('/subnets', 'POST', { subnet: { network_id: tn.network.id, ip_version: 4, cidr: '10.86.0.0/24', gateway_ip: '10.86.0.1', enable_dhcp: false, project_id: PROJECT } });
-  subnetId = sn.subnet.id;
-  const r = await neutronApi<{ router: { id: string } }>('/routers', 'POST', { router: { name: testName('or'), project_id: PROJECT, external_gateway_info: { network_id: extNetId } } });
-  routerId = r.router.id;
-  created.push({ kind: 'routers', id: routerId });
-  await neutronApi(`/routers/${routerId}/add_router_interface`, 'PUT', { subnet_id: subnetId });
-  const agents = await neutronApi<{ agents: Array<{ id: string }> }>(`/agents?host=${host}&agent_type=L3%20agent`);
-  await neutronApi(`/agents/${agents.agents[0]!.id}/l3-routers`, 'POST', { router_id: routerId });
-  const p = await neutronApi<{ port: { id: string; mac_address: string } }>('/ports', 'POST', { port: { network_id: tn.network.id, project_id: PROJECT, 'binding:host_id': host, device_owner: 'compute:nova', device_id: crypto.randomUUID(), port_security_enabled: false, fixed_ips: [{ subnet_id: subnetId, ip_address: '10.86.0.11' }] } });
-  created.push({ kind: 'ports', id: p.port.id });
+  const sc = await createRouterScenario({ project: PROJECT, physnet: PHYSNET, host, tenantPrefix: '10.86.0', stem: 'o', created });
+  ({ extNetId, subnetId, routerId, gwIp } = sc);
   const o = ovs;
-  vm = await TestVm.plugOvs(node, { netns: deviceName('ov'), portId: p.port.id, networkId: tn.network.id, mac: p.port.mac_address, cidr: '10.86.0.11/24', gateway: '10.86.0.1', vsctl: (args) => o.vsctl(args), mtu: 1450 });
-  const router = await neutronApi<{ router: { external_gateway_info: { external_fixed_ips: Array<{ ip_address: string }> } } }>(`/routers/${routerId}`);
-  gwIp = router.router.external_gateway_info.external_fixed_ips[0]!.ip_address;
+  vm = await TestVm.plugOvs(node, { netns: deviceName('ov'), portId: sc.vmPort.id, networkId: sc.tenantNetId, mac: sc.vmPort.mac_address, cidr: '10.86.0.11/24', gateway: '10.86.0.1', vsctl: (args) => o.vsctl(args), mtu: 1450 });
 });
 
 after(async () => {
