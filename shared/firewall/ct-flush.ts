@@ -31,13 +31,21 @@ export interface FlushInput {
   zoneOf: (port: SgPort) => number | undefined;
 }
 
-/** The rule lines that concern one device: its own chains, and lines naming it elsewhere. */
-function portLines(rules: Iterable<string>, names: ChainNames, device: string): Set<string> {
-  const own = new Set(['i', 'o', 's'].map((k) => names.port(k as 'i' | 'o' | 's', device)));
-  const out = new Set<string>();
+/**
+ * The rule lines that concern each port's device: its own chains, and lines of other
+ * owned chains naming it. One pass over the lines for all ports (this runs on every
+ * firewall apply; one pass per port would be ports x lines).
+ */
+function linesByDevice(rules: Iterable<string>, names: ChainNames, devices: readonly string[]): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>(devices.map((d) => [d, new Set<string>()]));
+  const chainOwner = new Map<string, string>();
+  for (const d of devices) for (const k of ['i', 'o', 's'] as const) chainOwner.set(names.port(k, d), d);
   for (const r of rules) {
-    const chain = r.split(' ')[1] ?? '';
-    if (own.has(chain) || (names.isOwned(chain) && r.includes(` ${device} `))) out.add(r);
+    const words = r.split(' ');
+    const chain = words[1] ?? '';
+    const owner = chainOwner.get(chain);
+    if (owner !== undefined) out.get(owner)?.add(r);
+    else if (names.isOwned(chain)) for (const w of words) out.get(w)?.add(r);
   }
   return out;
 }
@@ -55,12 +63,15 @@ export function zonesToFlush(input: FlushInput): number[] {
     const want = wanted.get(name) ?? new Set<string>();
     for (const m of now) if (!want.has(m)) { shrunk.add(name); break; }
   }
+  const devices = input.ports.map((p) => p.device);
+  const beforeBy = linesByDevice(savedLines, names, devices);
+  const afterBy = linesByDevice(desiredLines, names, devices);
   const zones = new Set<number>();
   for (const p of input.ports) {
     const zone = input.zoneOf(p);
     if (zone === undefined) continue;
-    const before = portLines(savedLines, names, p.device);
-    const after = portLines(desiredLines, names, p.device);
+    const before = beforeBy.get(p.device) ?? new Set<string>();
+    const after = afterBy.get(p.device) ?? new Set<string>();
     let flush = [...before].some((l) => !after.has(l));
     if (!flush) {
       for (const l of after) {

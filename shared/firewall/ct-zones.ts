@@ -75,10 +75,11 @@ export function renderZoneTable(ports: readonly SgPort[], scope: ZoneScope, name
   const zones = new Map<string, number>();
   const sorted = [...ports].sort((a, b) => (a.device < b.device ? -1 : a.device > b.device ? 1 : 0));
   let highest = Math.max(CT_ZONE_START - 1, ...existing.values());
-  const taken = (z: number): boolean => [...zones.values()].includes(z);
+  /** Zones given to a key in this render (`zones`' values, as a set for the lookups). */
+  const taken = new Set<number>();
   const next = (): number | undefined => {
     if (highest < CT_ZONE_MAX) return ++highest;
-    for (let z = CT_ZONE_START; z <= CT_ZONE_MAX; z++) if (!taken(z)) return z;
+    for (let z = CT_ZONE_START; z <= CT_ZONE_MAX; z++) if (!taken.has(z)) return z;
     return undefined;
   };
   const rules: string[] = [];
@@ -92,12 +93,13 @@ export function renderZoneTable(ports: readonly SgPort[], scope: ZoneScope, name
     let zone = zones.get(key);
     if (zone === undefined) {
       const kept = existing.get(key) ?? existing.get(p.device);
-      zone = kept !== undefined && !taken(kept) ? kept : next();
+      zone = kept !== undefined && !taken.has(kept) ? kept : next();
       if (zone === undefined) {
         problems.push({ path: `devices.${p.id}`, reason: `conntrack zones ${CT_ZONE_START}-${CT_ZONE_MAX} exhausted` });
         continue;
       }
       zones.set(key, zone);
+      taken.add(zone);
     }
     const tail = `-m comment --comment "Set zone for ${commentName(p, scope)}" -j CT --zone ${zone}`;
     rules.push(`-A ${chain} -m physdev --physdev-in ${key} ${tail}`, `-A ${chain} -i ${key} ${tail}`, `-A ${chain} -m physdev --physdev-in ${p.device} ${tail}`);
