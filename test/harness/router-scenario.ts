@@ -6,8 +6,12 @@
  * the VM at <prefix>.11 (port security off). Every object goes into `created`, in
  * creation order, for the test's cleanup; plugging the VM is the test's own business.
  */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
 import { testName } from './names.js';
 import { neutronApi } from './neutron.js';
+
+const run = promisify(execFile);
 
 export interface RouterScenario {
   extNetId: string;
@@ -51,4 +55,30 @@ export async function createRouterScenario(o: RouterScenarioOptions): Promise<Ro
   created.push({ kind: 'ports', id: p.port.id });
   const router = await neutronApi<{ router: { external_gateway_info: { external_fixed_ips: Array<{ ip_address: string }> } } }>(`/routers/${routerId}`);
   return { extNetId, tenantNetId: tn.network.id, subnetId: sn.subnet.id, routerId, vmPort: p.port, gwIp: router.router.external_gateway_info.external_fixed_ips[0]!.ip_address };
+}
+
+/**
+ * A TCP listener on 198.51.100.1:5555 in the external namespace that records the source
+ * address of each connection: what SNAT or a floating IP made of the VM's address.
+ */
+export class SourceAddressListener {
+  private readonly seen: string[] = [];
+  private readonly proc: ChildProcess;
+
+  constructor(private readonly extNetns: string) {
+    this.proc = spawn('ip', ['netns', 'exec', extNetns, 'node', '-e', "require('net').createServer((s)=>{console.log(s.remoteAddress);s.end()}).listen(5555,'198.51.100.1')"], { stdio: ['ignore', 'pipe', 'inherit'] });
+    this.proc.stdout?.on('data', (b: Buffer) => { for (const l of b.toString().split('\n').filter(Boolean)) this.seen.push(l.replace('::ffff:', '')); });
+  }
+
+  /** Connects from `vmNetns` and returns the source address the listener saw, if any. */
+  async sourceSeenFrom(vmNetns: string): Promise<string | undefined> {
+    const before = this.seen.length;
+    await run('ip', ['netns', 'exec', vmNetns, 'busybox', 'nc', '-w', '2', '198.51.100.1', '5555']).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 300));
+    return this.seen.length > before ? this.seen[this.seen.length - 1] : undefined;
+  }
+
+  stop(): void {
+    this.proc.kill();
+  }
 }

@@ -25,7 +25,7 @@ import { deviceName, testName } from '../../harness/names.js';
 import { TestNode, type SpawnedProcess } from '../../harness/node-netns.js';
 import { ConfigDir, startDaemon, waitForLog } from '../../harness/daemons.js';
 import { TestVm } from '../../harness/vm.js';
-import { createRouterScenario } from '../../harness/router-scenario.js';
+import { createRouterScenario, SourceAddressListener } from '../../harness/router-scenario.js';
 import { startOvs, type OvsInstance } from '../../harness/ovs.js';
 
 const run = promisify(execFile);
@@ -53,9 +53,8 @@ let routerGone = false;
 let subnetId = '';
 let extNetId = '';
 let gwIp = '';
-let listener: ChildProcess | undefined;
+let listener: SourceAddressListener | undefined;
 let bulk: ChildProcess | undefined;
-const seen: string[] = [];
 
 async function inExt(...argv: string[]): Promise<boolean> {
   return run('ip', ['netns', 'exec', ext, ...argv]).then(() => true, () => false);
@@ -66,11 +65,8 @@ async function qrouter(...argv: string[]): Promise<string> {
 }
 
 /** Connects from the VM to the external listener and returns the source address it saw. */
-async function sourceSeenFromVm(): Promise<string | undefined> {
-  const before = seen.length;
-  await run('ip', ['netns', 'exec', vm!.spec.netns, 'busybox', 'nc', '-w', '2', '198.51.100.1', '5555']).catch(() => undefined);
-  await new Promise((r) => setTimeout(r, 300));
-  return seen.length > before ? seen[seen.length - 1] : undefined;
+function sourceSeenFromVm(): Promise<string | undefined> {
+  return listener!.sourceSeenFrom(vm!.spec.netns);
 }
 
 /**
@@ -125,9 +121,7 @@ before(async () => {
   await run('ip', ['-n', ext, 'link', 'set', 'eth0', 'up']);
   await run('ip', ['-n', ext, 'link', 'set', 'lo', 'up']);
   await ovs.vsctl(['--', 'add-br', 'br-ex', '--', 'set', 'Bridge', 'br-ex', 'datapath_type=netdev', '--', 'add-port', 'br-ex', phys]);
-  // A TCP listener in the external namespace that records the source address of each connection.
-  listener = spawn('ip', ['netns', 'exec', ext, 'node', '-e', "require('net').createServer((s)=>{console.log(s.remoteAddress);s.end()}).listen(5555,'198.51.100.1')"], { stdio: ['ignore', 'pipe', 'inherit'] });
-  listener.stdout?.on('data', (b: Buffer) => { for (const l of b.toString().split('\n').filter(Boolean)) seen.push(l.replace('::ffff:', '')); });
+  listener = new SourceAddressListener(ext);
   // And a bulk sender: BULK bytes to whoever connects to :5556, then close.
   bulk = spawn('ip', ['netns', 'exec', ext, 'node', '-e', `const b=Buffer.alloc(${BULK},120);require('net').createServer((s)=>{s.on('error',()=>{});s.end(b)}).listen(5556,'0.0.0.0')`], { stdio: ['ignore', 'ignore', 'inherit'] });
   // VXLAN local_ip (tenant networks are vxlan; there is no second node to tunnel to).
@@ -158,7 +152,7 @@ before(async () => {
 });
 
 after(async () => {
-  listener?.kill();
+  listener?.stop();
   bulk?.kill();
   if (process.env['NUCLEON_TEST_DEBUG']) {
     // The agents' warnings and errors, for a run that passed but should be looked at.

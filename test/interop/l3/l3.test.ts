@@ -6,14 +6,14 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { ensureNeutronServer, deleteAgents, neutronApi, waitFor, type NeutronServer } from '../../harness/neutron.js';
 import { deviceName, testName } from '../../harness/names.js';
 import { TestNode, type SpawnedProcess } from '../../harness/node-netns.js';
 import { ConfigDir, startDaemon, waitForLog } from '../../harness/daemons.js';
 import { TestVm } from '../../harness/vm.js';
-import { createRouterScenario } from '../../harness/router-scenario.js';
+import { createRouterScenario, SourceAddressListener } from '../../harness/router-scenario.js';
 
 const run = promisify(execFile);
 const PROJECT = 'nucleon-test';
@@ -34,8 +34,7 @@ let routerId = '';
 let subnetId = '';
 let extNetId = '';
 let gwIp = '';
-let listener: ChildProcess | undefined;
-const seen: string[] = [];
+let listener: SourceAddressListener | undefined;
 
 async function inExt(...argv: string[]): Promise<boolean> {
   return run('ip', ['netns', 'exec', ext, ...argv]).then(() => true, () => false);
@@ -46,11 +45,8 @@ async function qrouter(...argv: string[]): Promise<string> {
 }
 
 /** Connects from the VM to the external listener and returns the source address it saw. */
-async function sourceSeenFromVm(): Promise<string | undefined> {
-  const before = seen.length;
-  await run('ip', ['netns', 'exec', vm.spec.netns, 'busybox', 'nc', '-w', '2', '198.51.100.1', '5555']).catch(() => undefined);
-  await new Promise((r) => setTimeout(r, 300));
-  return seen.length > before ? seen[seen.length - 1] : undefined;
+function sourceSeenFromVm(): Promise<string | undefined> {
+  return listener!.sourceSeenFrom(vm.spec.netns);
 }
 
 before(async () => {
@@ -63,9 +59,7 @@ before(async () => {
   await run('ip', ['-n', ext, 'addr', 'add', '198.51.100.1/24', 'dev', 'eth0']);
   await run('ip', ['-n', ext, 'link', 'set', 'eth0', 'up']);
   await run('ip', ['-n', ext, 'link', 'set', 'lo', 'up']);
-  // A TCP listener in the external namespace that records the source address of each connection.
-  listener = spawn('ip', ['netns', 'exec', ext, 'node', '-e', "require('net').createServer((s)=>{console.log(s.remoteAddress);s.end()}).listen(5555,'198.51.100.1')"], { stdio: ['ignore', 'pipe', 'inherit'] });
-  listener.stdout?.on('data', (b: Buffer) => { for (const l of b.toString().split('\n').filter(Boolean)) seen.push(l.replace('::ffff:', '')); });
+  listener = new SourceAddressListener(ext);
   await node.exec(['ip', 'link', 'add', deviceName('vt0'), 'type', 'veth', 'peer', 'name', deviceName('vt1')]);
   await node.exec(['ip', 'addr', 'add', '172.31.245.1/24', 'dev', deviceName('vt0')]);
   await node.exec(['ip', 'link', 'set', deviceName('vt0'), 'up']);
@@ -82,7 +76,7 @@ before(async () => {
 });
 
 after(async () => {
-  listener?.kill();
+  listener?.stop();
   for (const p of [l3, lb]) if (p) await node.stopProcess(p, 10_000);
   await vm?.unplug();
   await neutronApi(`/routers/${routerId}/remove_router_interface`, 'PUT', { subnet_id: subnetId }).catch(() => undefined);
